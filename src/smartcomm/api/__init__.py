@@ -1,0 +1,22 @@
+"""The versioned REST API under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from smartcomm.api.routes import audit, token
+from smartcomm.api.schemas import ErrorBody
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorBody, "description": "Missing or invalid token"},
+    403: {"model": ErrorBody, "description": "The token's role may not use this endpoint"},
+    422: {"model": ErrorBody, "description": "Invalid input; each error names its field"},
+    429: {"model": ErrorBody, "description": "More than the allowed requests per minute from this address"},
+}
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+    for module in (token, audit):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,72 @@
+"""Access control for the REST API: bearer tokens of users with the API role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from smartcomm.audit.actor import Actor
+from smartcomm.auth.permissions import Permission, role_allows
+from smartcomm.auth.principal import Principal, RouteGuard
+from smartcomm.auth.service import may_sign_in
+from smartcomm.kit.errors import Forbidden, Unauthorized
+from smartcomm.kit.http import DbSession, client_ip
+from smartcomm.kit.security import read_api_token
+from smartcomm.models import User
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/token")
+
+
+class ApiGuard(RouteGuard):
+    """Requires a valid bearer token whose user's role holds `permission`."""
+
+    surface = "api"
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    def __call__(
+        self,
+        request: Request,
+        session: DbSession,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        user = self._user_from_token(credentials, session)
+        assert self.permission is not None
+        if not role_allows(user.role, self.permission):
+            raise Forbidden("This token does not give access to this endpoint")
+        principal = Principal(
+            user, Actor("api", user.id, f"{user.full_name} <{user.email}>", client_ip(request))
+        )
+        request.state.principal = principal
+        return principal
+
+    def _user_from_token(self, credentials: HTTPAuthorizationCredentials | None, session: DbSession) -> User:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized("Send a bearer token from POST /api/v1/token")
+        claims = read_api_token(credentials.credentials)
+        if claims is None:
+            raise Unauthorized("The token is invalid or has expired")
+        user = session.get(User, int(claims["sub"]))
+        if user is None or user.session_version != claims.get("ver") or not may_sign_in(user):
+            raise Unauthorized("The token is no longer valid")
+        return user
+
+
+class PublicApi(RouteGuard):
+    """An endpoint that needs no token (only the token endpoint itself)."""
+
+    surface = "api"
+    permission = None
+
+    def __call__(self) -> None:
+        return None
+
+
+def api_requires(permission: Permission) -> ApiGuard:
+    return ApiGuard(permission)
+
+
+public_api = PublicApi()

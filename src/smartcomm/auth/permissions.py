@@ -1,0 +1,90 @@
+"""Roles and the permission matrix: the one place that says who may do what.
+
+Every UI route and API endpoint declares one `Permission`; the matrix below grants permissions to
+roles. A test walks every route for every role against this table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from smartcomm.kit.i18n import LazyString, lazy
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"
+    SENIOR_MARKETER = "senior_marketer"
+    MARKETER = "marketer"
+    ANALYST = "analyst"
+    DESIGNER = "designer"
+    OPERATOR = "operator"
+    API = "api"
+
+    @property
+    def label(self) -> LazyString:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, LazyString] = {
+    Role.ADMINISTRATOR: lazy("Administrator"),
+    Role.SENIOR_MARKETER: lazy("Senior marketer"),
+    Role.MARKETER: lazy("Marketer"),
+    Role.ANALYST: lazy("Analyst"),
+    Role.DESIGNER: lazy("Designer"),
+    Role.OPERATOR: lazy("Operator"),
+    Role.API: lazy("API"),
+}
+
+
+class Permission(StrEnum):
+    # Every signed-in staff user: own account page.
+    ACCOUNT = "account"
+    CUSTOMERS_VIEW = "customers.view"
+    CUSTOMERS_EDIT_CONTACTS = "customers.edit_contacts"
+    CUSTOMERS_IMPORT = "customers.import"
+    CUSTOMERS_EXPORT = "customers.export"
+    SEGMENTS_VIEW = "segments.view"
+    SEGMENTS_EDIT = "segments.edit"
+    SETTINGS_VIEW = "settings.view"
+    SETTINGS_EDIT = "settings.edit"
+    USERS_MANAGE = "users.manage"
+    AUDIT_VIEW = "audit.view"
+    # REST API (only the API role can obtain a token).
+    API_READ = "api.read"
+    API_WRITE = "api.write"
+
+
+_MARKETER = frozenset(
+    {
+        Permission.ACCOUNT,
+        Permission.CUSTOMERS_VIEW,
+        Permission.CUSTOMERS_EXPORT,
+        Permission.SEGMENTS_VIEW,
+        Permission.SEGMENTS_EDIT,
+    }
+)
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMINISTRATOR: frozenset(p for p in Permission if not p.startswith("api.")),
+    Role.SENIOR_MARKETER: _MARKETER,
+    Role.MARKETER: _MARKETER,
+    Role.ANALYST: frozenset(
+        {Permission.ACCOUNT, Permission.CUSTOMERS_VIEW, Permission.CUSTOMERS_EXPORT, Permission.SEGMENTS_VIEW}
+    ),
+    Role.DESIGNER: frozenset({Permission.ACCOUNT}),
+    Role.OPERATOR: frozenset(
+        {Permission.ACCOUNT, Permission.CUSTOMERS_VIEW, Permission.CUSTOMERS_EDIT_CONTACTS}
+    ),
+    Role.API: frozenset({Permission.API_READ, Permission.API_WRITE}),
+}
+
+
+def role_allows(role: str, permission: Permission) -> bool:
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False
+
+
+def can_use_interface(role: str) -> bool:
+    return role != Role.API

@@ -1,0 +1,36 @@
+"""The authenticated caller of a request and the guard base every route declares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smartcomm.audit.actor import Actor
+from smartcomm.auth.permissions import ROLE_PERMISSIONS, Permission, Role
+from smartcomm.models import User
+
+
+@dataclass
+class Principal:
+    user: User
+    actor: Actor
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return ROLE_PERMISSIONS.get(Role(self.user.role), frozenset())
+
+    def can(self, permission: Permission | str) -> bool:
+        return Permission(permission) in self.permissions
+
+
+class RouteGuard:
+    """Base of every route's access declaration: `permission` None means a public route.
+
+    Subclasses are FastAPI dependencies. A test finds one on every route and checks the
+    allow/deny outcome for every role against the permission matrix.
+    """
+
+    permission: Permission | None = None
+    surface: str = "ui"  # ui | api
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.permission})"

@@ -1,0 +1,158 @@
+"""Engine, sessions and the after-commit hook.
+
+The request or the job owns the transaction: services only `flush()`. `session_scope()` is the one
+place jobs and the CLI commit; the web layer commits in its session dependency.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from smartcomm.config import config
+
+AFTER_COMMIT_KEY = "after_commit_callbacks"
+
+
+def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
+    """An engine tuned for the backend: SQLite gets WAL, a busy timeout and explicit BEGINs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, echo=echo)
+    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=10,
+        max_overflow=20,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (pysqlite's own handling breaks SAVEPOINT).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+            "temp_store=MEMORY",
+            "cache_size=-200000",
+            "mmap_size=1073741824",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a lock
+        # upgrade; read-only work asks for DEFERRED to run beside writers.
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Database:
+    """An engine plus the session factory bound to it."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = create_db_engine(url, echo=echo)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
+
+    def session(self, *, read_only: bool = False) -> Session:
+        session = (self._read_sessions if read_only else self._sessions)()
+        _install_after_commit(session)
+        return session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+_database: Database | None = None
+_session_override: Callable[[], Session] | None = None
+
+
+def get_database() -> Database:
+    global _database
+    if _database is None:
+        _database = Database(config.effective_database_url, echo=config.log_sql)
+    return _database
+
+
+def set_database(database: Database | None) -> Database | None:
+    """Point the process at another database (tests use this); returns the previous one."""
+    global _database
+    previous, _database = _database, database
+    return previous
+
+
+def override_sessions(factory: Callable[[], Session] | None) -> None:
+    """Tests bind every session of the app to one rolled-back connection through this."""
+    global _session_override
+    _session_override = factory
+
+
+def new_session(*, read_only: bool = False) -> Session:
+    if _session_override is not None:
+        session = _session_override()
+        _install_after_commit(session)
+        return session
+    return get_database().session(read_only=read_only)
+
+
+@contextmanager
+def session_scope(*, read_only: bool = False) -> Iterator[Session]:
+    """A unit of work for jobs and the CLI: commit on success, roll back on error."""
+    session = new_session(read_only=read_only)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction has committed (never on rollback)."""
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(callback)
+
+
+def _install_after_commit(session: Session) -> None:
+    if session.info.get("_after_commit_installed"):
+        return
+    session.info["_after_commit_installed"] = True
+    event.listen(session, "after_commit", _run_after_commit)
+    event.listen(session, "after_rollback", _drop_after_commit)
+
+
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop(AFTER_COMMIT_KEY, [])
+    for callback in callbacks:
+        callback()
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT_KEY, None)

@@ -1,0 +1,50 @@
+"""Page-numbered listing shared by the UI tables and the API."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 500
+
+
+class PageParams(BaseModel):
+    page: int = Field(default=1, ge=1)
+    size: int = Field(default=25, ge=1, le=MAX_PAGE_SIZE)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def first_index(self) -> int:
+        return 0 if self.total == 0 else (self.page - 1) * self.size + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.size)

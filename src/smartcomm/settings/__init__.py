@@ -1,0 +1,1 @@
+"""User-editable settings stored in the database as typed keys."""

@@ -1,0 +1,38 @@
+"""Setting groups: each field is one typed key `<group>.<field>` in the settings table."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+from zoneinfo import available_timezones
+
+from babel.numbers import list_currencies
+from pydantic import BaseModel, Field, field_validator
+
+
+class SettingsGroup(BaseModel):
+    prefix: ClassVar[str]
+
+
+class GeneralSettings(SettingsGroup):
+    prefix: ClassVar[str] = "general"
+
+    company_name: str = Field(default="My company", min_length=1, max_length=200)
+    logo_file_id: int | None = None
+    time_zone: str = "Europe/Moscow"
+    currency: str = "RUB"
+    default_language: Literal["en", "ru"] = "en"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"unknown time zone {value!r}")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in list_currencies():
+            raise ValueError(f"unknown currency code {value!r}")
+        return code

@@ -1,0 +1,39 @@
+"""Display names of audit actions, object types and actor kinds."""
+
+from __future__ import annotations
+
+from smartcomm.kit.i18n import LazyString, lazy
+
+ACTION_LABELS: dict[str, LazyString] = {
+    "create": lazy("Created"),
+    "update": lazy("Changed"),
+    "delete": lazy("Deleted"),
+    "login": lazy("Signed in"),
+    "logout": lazy("Signed out"),
+    "lock": lazy("Locked after failed sign-ins"),
+    "expire": lazy("Expired"),
+    "reset_password": lazy("Password reset"),
+    "change_password": lazy("Password changed"),
+    "token": lazy("API token issued"),
+}
+
+ACTION_CLASSES: dict[str, str] = {
+    "create": "bg-green-lt",
+    "update": "bg-blue-lt",
+    "delete": "bg-red-lt",
+    "lock": "bg-orange-lt",
+    "expire": "bg-orange-lt",
+    "reset_password": "bg-purple-lt",
+    "change_password": "bg-purple-lt",
+}
+
+OBJECT_LABELS: dict[str, LazyString] = {
+    "user": lazy("User"),
+    "settings": lazy("Settings"),
+}
+
+ACTOR_KIND_LABELS: dict[str, LazyString] = {
+    "user": lazy("staff user"),
+    "api": lazy("API client"),
+    "system": lazy("system"),
+}

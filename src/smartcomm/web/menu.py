@@ -1,0 +1,76 @@
+"""The product menu, in the product's order. A role sees only the entries its permissions open.
+
+Only pages that exist are listed: a section appears once it has at least one page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from smartcomm.auth.permissions import Permission
+from smartcomm.auth.principal import Principal
+from smartcomm.kit.i18n import LazyString, lazy
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: LazyString
+    url: str
+    permission: Permission
+
+
+@dataclass(frozen=True)
+class MenuSection:
+    key: str
+    label: LazyString
+    icon: str
+    items: tuple[MenuItem, ...]
+
+
+@dataclass
+class VisibleSection:
+    section: MenuSection
+    items: list[MenuItem]
+    active: bool = False
+    active_url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.items[0].url
+
+
+MENU: tuple[MenuSection, ...] = (
+    MenuSection(
+        "settings",
+        lazy("Settings"),
+        "ti-settings",
+        (
+            MenuItem(lazy("General"), "/settings/general", Permission.SETTINGS_VIEW),
+            MenuItem(lazy("Users"), "/settings/users", Permission.USERS_MANAGE),
+            MenuItem(lazy("Action history"), "/settings/history", Permission.AUDIT_VIEW),
+        ),
+    ),
+)
+
+
+def visible_menu(principal: Principal, path: str) -> list[VisibleSection]:
+    """Sections and entries this user may open, with the one holding `path` marked active."""
+    visible: list[VisibleSection] = []
+    for section in MENU:
+        items = [item for item in section.items if principal.can(item.permission)]
+        if not items:
+            continue
+        active_item = max(
+            (i for i in items if path.startswith(i.url)), key=lambda i: len(i.url), default=None
+        )
+        visible.append(
+            VisibleSection(section, items, active_item is not None, active_item.url if active_item else None)
+        )
+    return visible
+
+
+def landing_url(principal: Principal) -> str:
+    """Where a user lands after signing in: the first page of the first section they may open."""
+    menu = visible_menu(principal, "")
+    return menu[0].url if menu else "/account"

@@ -1,0 +1,74 @@
+"""Settings → General: company name and logo, time zone, currency, default interface language."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
+
+from smartcomm.auth.permissions import Permission
+from smartcomm.auth.principal import Principal
+from smartcomm.kit.errors import DomainError
+from smartcomm.kit.http import DbSession
+from smartcomm.kit.time import time_zone_names
+from smartcomm.settings.schemas import GeneralSettings
+from smartcomm.settings.service import settings_service
+from smartcomm.web.deps import requires
+from smartcomm.web.forms import FormErrors, PostedForm, rejected
+from smartcomm.web.templating import flash, redirect, render
+
+router = APIRouter(prefix="/settings/general")
+Viewer = Annotated[Principal, Depends(requires(Permission.SETTINGS_VIEW))]
+Editor = Annotated[Principal, Depends(requires(Permission.SETTINGS_EDIT))]
+
+CURRENCIES = (
+    "RUB",
+    "USD",
+    "EUR",
+    "KZT",
+    "BYN",
+    "UZS",
+    "AMD",
+    "GEL",
+    "AZN",
+    "KGS",
+    "TRY",
+    "AED",
+    "GBP",
+    "CNY",
+)
+
+
+def _page(request: Request, values: dict[str, Any], errors: FormErrors, status: int = 200) -> HTMLResponse:
+    context = {"values": values, "errors": errors, "zones": time_zone_names(), "currencies": CURRENCIES}
+    return render(request, "settings/general.html", context, status_code=status)
+
+
+@router.get("", response_class=HTMLResponse)
+def general_settings(request: Request, session: DbSession, _: Viewer) -> Response:
+    """The general settings of the installation."""
+    return _page(request, settings_service.read(session, GeneralSettings).model_dump(), {})
+
+
+@router.post("")
+def save_general_settings(
+    request: Request, session: DbSession, principal: Editor, form: PostedForm
+) -> Response:
+    values = {k: v for k, v in form.items() if k in GeneralSettings.model_fields and k != "logo_file_id"}
+    try:
+        logo = form.get("logo")
+        if isinstance(logo, UploadFile) and logo.filename:
+            stored = settings_service.store_file(
+                session, logo.filename, logo.content_type or "", logo.file.read()
+            )
+            values["logo_file_id"] = stored.id
+        if form.get("remove_logo") == "true":
+            values["logo_file_id"] = None
+        settings_service.update(session, principal.actor, GeneralSettings, values)
+    except DomainError as error:
+        current = settings_service.read(session, GeneralSettings).model_dump()
+        return _page(request, current | values, rejected(session, error), status=error.status_code)
+    flash(request, "Settings saved.")
+    return redirect(request, "/settings/general")
