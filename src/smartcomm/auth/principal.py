@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from smartcomm.audit.actor import Actor
 from smartcomm.auth.permissions import ROLE_PERMISSIONS, Permission, Role
@@ -11,12 +11,23 @@ from smartcomm.models import User
 
 @dataclass
 class Principal:
+    """The caller. Its identity is copied from the row, so error pages can render after a rollback."""
+
     user: User
     actor: Actor
+    id: int = field(init=False)
+    email: str = field(init=False)
+    full_name: str = field(init=False)
+    role: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.id, self.email, self.full_name, self.role = (
+            self.user.id, self.user.email, self.user.full_name, self.user.role
+        )
 
     @property
     def permissions(self) -> frozenset[Permission]:
-        return ROLE_PERMISSIONS.get(Role(self.user.role), frozenset())
+        return ROLE_PERMISSIONS.get(Role(self.role), frozenset())
 
     def can(self, permission: Permission | str) -> bool:
         return Permission(permission) in self.permissions

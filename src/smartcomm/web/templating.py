@@ -153,7 +153,7 @@ def _base_context(request: Request) -> dict[str, Any]:
     return {
         "request": request,
         "principal": principal,
-        "user": principal.user if principal else None,
+        "user": principal,
         "general": getattr(request.state, "general", None) or GeneralSettings(),
         "csrf_token": csrf_token(request),
         "menu": visible_menu(principal, request.url.path) if principal else [],
