@@ -59,7 +59,7 @@ node_modules/.installed: package.json package-lock.json
 
 ## catalogs: refresh the translation template and merge new strings into the Russian catalog
 catalogs: setup-dev
-	$(BIN)/pybabel extract -F babel.cfg -k lazy -o src/smartcomm/locale/messages.pot src
+	$(BIN)/pybabel extract -F babel.cfg -k lazy -k gettext_ -k flash:2 -k Forbidden -k Conflict -k FieldError:2 -k for_field:2 --no-location --sort-output -o src/smartcomm/locale/messages.pot src
 	$(BIN)/pybabel update -i src/smartcomm/locale/messages.pot -d src/smartcomm/locale -l ru --no-fuzzy-matching
 
 clean:

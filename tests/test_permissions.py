@@ -63,14 +63,18 @@ def test_every_route_declares_its_permission(app: FastAPI) -> None:
 
 
 def test_plain_starlette_routes_are_only_the_documentation(app: FastAPI) -> None:
-    others = {getattr(r, "path", "") for r in app.routes if not isinstance(r, APIRoute) and r.__class__.__name__ == "Route"}
+    others = {
+        getattr(r, "path", "")
+        for r in app.routes
+        if not isinstance(r, APIRoute) and r.__class__.__name__ == "Route"
+    }
     assert others <= NON_API_ROUTES_ALLOWED
 
 
 def test_the_matrix_matches_the_product_roles() -> None:
     assert set(ROLE_PERMISSIONS) == set(Role)
     admin = ROLE_PERMISSIONS[Role.ADMINISTRATOR]
-    assert all(ROLE_PERMISSIONS[role] - admin <= {p for p in ROLE_PERMISSIONS[Role.API]} for role in Role)
+    assert all(ROLE_PERMISSIONS[role] - admin <= ROLE_PERMISSIONS[Role.API] for role in Role)
     assert not any(p.startswith("settings") or p == "users.manage" for p in ROLE_PERMISSIONS[Role.ANALYST])
     assert ROLE_PERMISSIONS[Role.API] == {p for p in ROLE_PERMISSIONS[Role.API] if p.startswith("api.")}
 
@@ -86,7 +90,9 @@ def call(client: TestClient, endpoint: Endpoint, headers: dict[str, str]):
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_each_role_gets_what_the_matrix_grants(role: Role, app: FastAPI, client: UIClient, session: Session) -> None:
+def test_each_role_gets_what_the_matrix_grants(
+    role: Role, app: FastAPI, client: UIClient, session: Session
+) -> None:
     user, password = make_user(session, role=role)
     granted = ROLE_PERMISSIONS[role]
     token, _ = issue_api_token(user.id, user.session_version)
@@ -104,7 +110,9 @@ def test_each_role_gets_what_the_matrix_grants(role: Role, app: FastAPI, client:
         else:
             response = call(client, endpoint, {"X-CSRF-Token": client.csrf})
             # Signing out answers with a redirect to the sign-in page: only a 403 is a refusal there.
-            refused = response.status_code == 403 if endpoint.path in SESSION_ENDING else is_refused_ui(response)
+            refused = (
+                response.status_code == 403 if endpoint.path in SESSION_ENDING else is_refused_ui(response)
+            )
         if allowed == refused:
             mistakes.append(f"{endpoint.method} {endpoint.path}: {response.status_code} (allowed={allowed})")
     assert mistakes == []

@@ -85,7 +85,9 @@ def create_app(*, rate_limit: str | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.add_api_route("/healthz", _health, include_in_schema=False, dependencies=[Depends(public_api)])
     # Starlette runs the last-added middleware first: sessions, then language, then the API limit.
-    app.add_middleware(RateLimitMiddleware, limit=rate_limit or config.api_rate_limit, redis_url=config.redis_url)
+    app.add_middleware(
+        RateLimitMiddleware, limit=rate_limit or config.api_rate_limit, redis_url=config.redis_url
+    )
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(
         SessionMiddleware,

@@ -27,7 +27,9 @@ def get_token(client: TestClient, email: str, password: str) -> str:
 def test_api_user_gets_a_token_and_reads_the_history(client: TestClient, session: Session) -> None:
     user, password = make_user(session, role="api", full_name="ERP link")
     token = get_token(client, user.email, password)
-    response = client.get("/api/v1/audit-entries?object_type=user", headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        "/api/v1/audit-entries?object_type=user", headers={"Authorization": f"Bearer {token}"}
+    )
 
     assert response.status_code == 200
     body = response.json()
@@ -49,7 +51,9 @@ def test_wrong_password_is_401_with_json_errors(client: TestClient, session: Ses
     response = client.post("/api/v1/token", json={"username": user.email, "password": "nope"})
     assert response.status_code == 401
     assert response.json() == {
-        "errors": [{"status": 401, "code": "unauthorized", "title": "Wrong username or password", "field": None}]
+        "errors": [
+            {"status": 401, "code": "unauthorized", "title": "Wrong username or password", "field": None}
+        ]
     }
     session.refresh(user)
     assert user.failed_logins == 1
@@ -69,7 +73,9 @@ def test_endpoints_need_a_valid_token(client: TestClient, session: Session) -> N
     user, _ = make_user(session, role="api")
     claims = {"sub": str(user.id), "ver": 1, "aud": "smartcomm-api", "exp": utcnow() - timedelta(minutes=1)}
     expired = jwt.encode(claims, config.effective_secret_key, algorithm="HS256")
-    assert client.get("/api/v1/audit-entries", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    assert (
+        client.get("/api/v1/audit-entries", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    )
 
 
 def test_disabling_the_user_revokes_its_tokens(client: TestClient, session: Session) -> None:
@@ -77,7 +83,9 @@ def test_disabling_the_user_revokes_its_tokens(client: TestClient, session: Sess
     token = get_token(client, user.email, password)
     user_service.set_active(session, Actor.system("tests"), user.id, False)
     session.commit()
-    assert client.get("/api/v1/audit-entries", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        client.get("/api/v1/audit-entries", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    )
 
 
 def test_query_parameters_are_validated_with_field_paths(client: TestClient, session: Session) -> None:

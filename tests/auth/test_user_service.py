@@ -21,7 +21,9 @@ ADMIN_ACTOR = Actor.system("tests")
 
 
 def audit_rows(session: Session, user_id: int) -> list[AuditEntry]:
-    statement = select(AuditEntry).where(AuditEntry.object_type == "user", AuditEntry.object_id == str(user_id))
+    statement = select(AuditEntry).where(
+        AuditEntry.object_type == "user", AuditEntry.object_id == str(user_id)
+    )
     return list(session.scalars(statement.order_by(AuditEntry.id)))
 
 
@@ -30,7 +32,9 @@ def count_users(session: Session) -> int:
 
 
 def test_create_hashes_the_password_and_records_history(session: Session) -> None:
-    data = UserCreate(email="Maria@Example.com", full_name=" Maria ", role=Role.MARKETER, password="long-enough-1")
+    data = UserCreate(
+        email="Maria@Example.com", full_name=" Maria ", role=Role.MARKETER, password="long-enough-1"
+    )
     user, password = user_service.create(session, ADMIN_ACTOR, data)
 
     assert user.email == "maria@example.com"
@@ -53,10 +57,15 @@ def test_create_generates_a_password_when_none_is_given(session: Session) -> Non
 
 def test_duplicate_email_is_refused_and_nothing_is_written(session: Session) -> None:
     make_user(session, email="taken@example.com")
-    before_users, before_audit = count_users(session), session.scalar(select(func.count()).select_from(AuditEntry))
+    before_users, before_audit = (
+        count_users(session),
+        session.scalar(select(func.count()).select_from(AuditEntry)),
+    )
 
     with pytest.raises(Conflict) as raised:
-        user_service.create(session, ADMIN_ACTOR, UserCreate(email="TAKEN@example.com", full_name="X", role=Role.API))
+        user_service.create(
+            session, ADMIN_ACTOR, UserCreate(email="TAKEN@example.com", full_name="X", role=Role.API)
+        )
 
     assert raised.value.errors[0].field == "email"
     assert count_users(session) == before_users
@@ -65,7 +74,9 @@ def test_duplicate_email_is_refused_and_nothing_is_written(session: Session) -> 
 
 def test_update_records_only_changed_fields(session: Session) -> None:
     user, _ = make_user(session, role=Role.MARKETER, full_name="Old Name")
-    user_service.update(session, ADMIN_ACTOR, user.id, UserUpdate(full_name="New Name", role=Role.SENIOR_MARKETER))
+    user_service.update(
+        session, ADMIN_ACTOR, user.id, UserUpdate(full_name="New Name", role=Role.SENIOR_MARKETER)
+    )
 
     entry = audit_rows(session, user.id)[-1]
     assert entry.action == "update"
@@ -88,7 +99,9 @@ def test_administrator_cannot_disable_or_delete_itself(session: Session) -> None
 
 def test_the_last_active_administrator_stays(session: Session) -> None:
     only_admin, _ = make_user(session, role=Role.ADMINISTRATOR)
-    for existing in session.scalars(select(User).where(User.role == "administrator", User.id != only_admin.id)):
+    for existing in session.scalars(
+        select(User).where(User.role == "administrator", User.id != only_admin.id)
+    ):
         existing.is_active = False
     session.flush()
 
@@ -163,4 +176,8 @@ def test_expiry_job_disables_expired_users_once(session: Session) -> None:
     session.refresh(current)
     assert not expired.is_active and current.is_active
     entry = audit_rows(session, expired.id)[-1]
-    assert (entry.action, entry.actor_kind, entry.changes) == ("expire", "system", {"is_active": [True, False]})
+    assert (entry.action, entry.actor_kind, entry.changes) == (
+        "expire",
+        "system",
+        {"is_active": [True, False]},
+    )

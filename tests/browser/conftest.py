@@ -70,7 +70,9 @@ def live_server(live_database: Database) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Browser, live_server: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-US")
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-US"
+    )
     context.set_default_timeout(10_000)
     new_page = context.new_page()
     yield new_page

@@ -73,7 +73,9 @@ def test_admin_creates_a_marketer_who_signs_in_and_history_shows_it(page: Page, 
     expect(table).to_contain_text("Maxim Marketer <maxim@example.com>")
     created = table.locator("tr").filter(has_text="Created").filter(has_text="maxim@example.com")
     expect(created).to_contain_text("Alice Admin")
-    expect(table.locator("tr").filter(has_text="Signed in").filter(has_text="Maxim Marketer")).to_have_count(1)
+    expect(table.locator("tr").filter(has_text="Signed in").filter(has_text="Maxim Marketer")).to_have_count(
+        1
+    )
     snapshot(page, "history")
 
     page.select_option("#filter-object", "user")

@@ -14,7 +14,12 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-VALID = {"company_name": "Lenta Club", "time_zone": "Asia/Yekaterinburg", "currency": "eur", "default_language": "ru"}
+VALID = {
+    "company_name": "Lenta Club",
+    "time_zone": "Asia/Yekaterinburg",
+    "currency": "eur",
+    "default_language": "ru",
+}
 
 
 def test_defaults_before_anything_is_saved(session: Session) -> None:
@@ -36,7 +41,9 @@ def test_saving_stores_each_key_and_audits_the_change(admin_client: UIClient, se
 
 
 def test_invalid_values_are_refused_with_the_field_named(admin_client: UIClient, session: Session) -> None:
-    response = admin_client.submit("/settings/general", VALID | {"time_zone": "Mars/Olympus", "currency": "XXY"})
+    response = admin_client.submit(
+        "/settings/general", VALID | {"time_zone": "Mars/Olympus", "currency": "XXY"}
+    )
     assert response.status_code == 422
     assert "unknown time zone" in response.text and "unknown currency" in response.text
     assert session.scalar(select(func.count()).select_from(SettingValue)) == 0
@@ -44,7 +51,9 @@ def test_invalid_values_are_refused_with_the_field_named(admin_client: UIClient,
 
 def test_logo_is_uploaded_served_and_shown(admin_client: UIClient) -> None:
     files = {"logo": ("logo.png", PNG, "image/png")}
-    response = admin_client.post("/settings/general", data=VALID | {"csrf_token": admin_client.csrf}, files=files)
+    response = admin_client.post(
+        "/settings/general", data=VALID | {"csrf_token": admin_client.csrf}, files=files
+    )
     assert response.status_code == 303
     page = admin_client.get("/settings/general").text
     logo_url = page.split('id="logo-preview"')[0].rsplit('src="', 1)[1].split('"')[0]
@@ -55,7 +64,9 @@ def test_logo_is_uploaded_served_and_shown(admin_client: UIClient) -> None:
 
 def test_a_non_image_logo_is_refused(admin_client: UIClient, session: Session) -> None:
     files = {"logo": ("logo.exe", b"MZ...", "application/octet-stream")}
-    response = admin_client.post("/settings/general", data=VALID | {"csrf_token": admin_client.csrf}, files=files)
+    response = admin_client.post(
+        "/settings/general", data=VALID | {"csrf_token": admin_client.csrf}, files=files
+    )
     assert response.status_code == 422
     assert "PNG, JPEG" in response.text
     assert session.scalar(select(func.count()).select_from(SettingValue)) == 0

@@ -67,7 +67,9 @@ def test_sign_in_follows_only_local_next_urls(client: UIClient, session: Session
     assert client.post("/login", data=form).headers["location"] == "/"
 
 
-def test_post_without_csrf_token_is_refused_and_writes_nothing(admin_client: UIClient, session: Session) -> None:
+def test_post_without_csrf_token_is_refused_and_writes_nothing(
+    admin_client: UIClient, session: Session
+) -> None:
     users_before = session.scalar(select(func.count()).select_from(User))
     form = {"email": "new@example.com", "full_name": "New", "role": "marketer", "language": "en"}
     response = admin_client.post("/settings/users", data=form)
@@ -106,7 +108,9 @@ def test_login_page_language_can_be_switched(client: UIClient) -> None:
     assert "Sign in to your account" in client.get("/login?lang=en").text
 
 
-def test_account_page_changes_name_language_and_password(admin_client: UIClient, session: Session, admin) -> None:
+def test_account_page_changes_name_language_and_password(
+    admin_client: UIClient, session: Session, admin
+) -> None:
     user, password = admin
     response = admin_client.submit("/account", {"full_name": "Anna B.", "language": "ru"})
     assert response.status_code == 303
@@ -114,9 +118,13 @@ def test_account_page_changes_name_language_and_password(admin_client: UIClient,
     assert (user.full_name, user.language) == ("Anna B.", "ru")
     assert "Мой профиль" in admin_client.get("/account").text
 
-    wrong = admin_client.submit("/account/password", {"current_password": "nope", "new_password": "another-pass-1"})
+    wrong = admin_client.submit(
+        "/account/password", {"current_password": "nope", "new_password": "another-pass-1"}
+    )
     assert wrong.status_code == 422
-    ok = admin_client.submit("/account/password", {"current_password": password, "new_password": "another-pass-1"})
+    ok = admin_client.submit(
+        "/account/password", {"current_password": password, "new_password": "another-pass-1"}
+    )
     assert ok.status_code == 303
     # This session survives its own password change.
     assert admin_client.get("/account").status_code == 200

@@ -25,7 +25,9 @@ def test_list_shows_status_role_and_registration(admin_client: UIClient, session
 def test_search_and_role_filter_return_the_table_fragment(admin_client: UIClient, session: Session) -> None:
     make_user(session, role="designer", full_name="Dora Designer")
     make_user(session, role="operator", full_name="Oleg Operator")
-    fragment = admin_client.get("/settings/users?q=dora", headers={"HX-Request": "true", "HX-Target": "users-table"})
+    fragment = admin_client.get(
+        "/settings/users?q=dora", headers={"HX-Request": "true", "HX-Target": "users-table"}
+    )
     assert "<html" not in fragment.text
     assert "Dora Designer" in fragment.text and "Oleg Operator" not in fragment.text
     by_role = admin_client.get("/settings/users?role=operator").text
@@ -47,7 +49,9 @@ def test_create_user_shows_the_password_once(admin_client: UIClient, session: Se
 
 def test_invalid_form_names_the_fields_and_writes_nothing(admin_client: UIClient, session: Session) -> None:
     users = session.scalar(select(func.count()).select_from(User))
-    response = admin_client.submit("/settings/users", {"full_name": "", "email": "not-an-email", "role": "pilot"})
+    response = admin_client.submit(
+        "/settings/users", {"full_name": "", "email": "not-an-email", "role": "pilot"}
+    )
 
     assert response.status_code == 422
     assert 'data-error-for="email"' in response.text and "valid e-mail" in response.text
@@ -59,7 +63,9 @@ def test_invalid_form_names_the_fields_and_writes_nothing(admin_client: UIClient
 def test_edit_changes_role_and_expiry(admin_client: UIClient, session: Session) -> None:
     user, _ = make_user(session, role="marketer", full_name="Sam")
     form = {"full_name": "Sam", "email": user.email, "role": "senior_marketer", "language": "ru"}
-    response = admin_client.submit(f"/settings/users/{user.id}", form | {"expires_on": "2030-01-31", "is_active": "true"})
+    response = admin_client.submit(
+        f"/settings/users/{user.id}", form | {"expires_on": "2030-01-31", "is_active": "true"}
+    )
 
     assert response.status_code == 303
     session.refresh(user)
@@ -77,7 +83,9 @@ def test_disable_and_delete_another_user(admin_client: UIClient, session: Sessio
     assert "Test User" in deleted.object_label
 
 
-def test_administrator_cannot_disable_itself_from_the_page(admin_client: UIClient, session: Session, admin) -> None:
+def test_administrator_cannot_disable_itself_from_the_page(
+    admin_client: UIClient, session: Session, admin
+) -> None:
     me, _ = admin
     response = admin_client.submit(f"/settings/users/{me.id}/active", {"active": "false"})
     assert response.status_code == 303
@@ -96,8 +104,10 @@ def test_reset_password_shows_the_new_password(admin_client: UIClient, session: 
 def test_history_filters_by_user_object_and_dates(admin_client: UIClient, session: Session, admin) -> None:
     me, _ = admin
     other, _ = make_user(session, full_name="Other Person")
-    admin_client.submit("/settings/general", {"company_name": "Shop", "time_zone": "Europe/Moscow", "currency": "RUB",
-                                              "default_language": "en"})
+    admin_client.submit(
+        "/settings/general",
+        {"company_name": "Shop", "time_zone": "Europe/Moscow", "currency": "RUB", "default_language": "en"},
+    )
 
     mine = admin_client.get(f"/settings/history?user={me.id}").text
     assert "Settings #general" in mine

@@ -42,14 +42,18 @@ def deployment_env(live_database: Database, redis_url: str, tmp_path) -> dict[st
 @pytest.fixture
 def worker_process(deployment_env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     command = [sys.executable, "-m", "smartcomm.cli.main", "worker", "--threads", "1", "--no-periodic"]
-    process = subprocess.Popen(command, env=deployment_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env=deployment_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     yield process
     process.terminate()
     process.wait(timeout=20)
 
 
 # A web process enqueues the job into Redis and waits for the worker's result.
-PRODUCER = "from smartcomm.auth.tasks import expire_users; print(expire_users().get(blocking=True, timeout=30))"
+PRODUCER = (
+    "from smartcomm.auth.tasks import expire_users; print(expire_users().get(blocking=True, timeout=30))"
+)
 
 
 def test_expiry_job_runs_in_a_redis_worker_process(
@@ -61,7 +65,12 @@ def test_expiry_job_runs_in_a_redis_worker_process(
         expired_id, kept_id = expired.id, kept.id
 
     produced = subprocess.run(
-        [sys.executable, "-c", PRODUCER], env=deployment_env, capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", PRODUCER],
+        env=deployment_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert produced.stdout.strip() == "1"
     assert worker_process.poll() is None  # the worker took the job and is still serving

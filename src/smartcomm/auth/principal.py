@@ -22,7 +22,10 @@ class Principal:
 
     def __post_init__(self) -> None:
         self.id, self.email, self.full_name, self.role = (
-            self.user.id, self.user.email, self.user.full_name, self.user.role
+            self.user.id,
+            self.user.email,
+            self.user.full_name,
+            self.user.role,
         )
 
     @property

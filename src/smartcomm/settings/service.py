@@ -39,10 +39,8 @@ class SettingsService:
         try:
             updated = group.model_validate(merged)
         except ValidationError as error:
-            raise InvalidInput(
-                "Some settings are not valid",
-                [FieldError(str(e["loc"][0]), e["msg"]) for e in error.errors()],
-            ) from error
+            problems = [(str(e["loc"][0]), str(e["msg"])) for e in error.errors()]
+            raise InvalidInput("Some settings are not valid", [FieldError(*p) for p in problems]) from error
         changes = diff(current.model_dump(), updated.model_dump())
         repository = SettingsRepository(session)
         for name in changes:

@@ -124,8 +124,8 @@ def flash(request: Request, message: str, category: str = "success") -> None:
 
 
 def _pop_flashes(request: Request) -> list[dict[str, str]]:
-    messages = request.session.pop("flash", [])
-    return [{"message": i18n.gettext_(m["message"]), "category": m["category"]} for m in messages]
+    queued: list[dict[str, str]] = request.session.pop("flash", [])
+    return [{**item, "message": i18n.gettext_(item.get("message", ""))} for item in queued]
 
 
 def render(

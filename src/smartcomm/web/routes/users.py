@@ -90,7 +90,10 @@ def set_active(
         rejected(session, error)
         flash(request, error.message, "danger")
         return redirect(request, f"/settings/users/{user_id}")
-    flash(request, "The user was enabled." if active else "The user was disabled.")
+    if active:
+        flash(request, "The user was enabled.")
+    else:
+        flash(request, "The user was disabled.")
     return redirect(request, "/settings/users")
 
 
