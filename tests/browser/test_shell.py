@@ -84,3 +84,15 @@ def test_admin_creates_a_marketer_who_signs_in_and_history_shows_it(page: Page, 
     page.fill("#filter-since", "2099-01-01")
     page.dispatch_event("#filter-since", "change")
     expect(page.locator("#history-table")).to_contain_text("Nothing recorded")
+
+
+def test_russian_interface_for_a_russian_speaking_user(page: Page, staff) -> None:
+    page.goto("/login")
+    snapshot(page, "login")
+    email, password = staff("administrator", language="ru", full_name="Ольга Иванова")
+    sign_in(page, email, password)
+    expect(page.locator("#main-menu")).to_contain_text("Настройки")
+    page.goto("/settings/users")
+    expect(page.locator("h2.page-title")).to_have_text("Пользователи")
+    expect(page.locator("#users")).to_contain_text("Администратор")
+    snapshot(page, "users-ru")

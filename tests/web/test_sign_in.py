@@ -23,6 +23,20 @@ def test_sign_in_lands_on_the_first_page_of_the_role(client: UIClient, session: 
     assert last is not None and (last.action, last.actor_id) == ("login", user.id)
 
 
+def test_session_cookie_is_signed_http_only_and_same_site(client: UIClient, session: Session) -> None:
+    user, password = make_user(session)
+    csrf = extract_csrf(client.get("/login").text)
+    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": csrf})
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith("smartcomm_session=")
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert client.get("/account").status_code == 200
+    # A tampered cookie is not a session.
+    value = client.cookies["smartcomm_session"]
+    client.cookies.set("smartcomm_session", value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB"))
+    assert client.get("/account").status_code == 303
+
+
 def test_wrong_password_shows_an_error_and_counts_the_failure(client: UIClient, session: Session) -> None:
     user, _ = make_user(session)
     csrf = extract_csrf(client.get("/login").text)
