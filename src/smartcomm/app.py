@@ -80,6 +80,7 @@ def create_app(*, rate_limit: str | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.include_router(api.build_router())
+    app.include_router(api.build_segment_router())
     app.include_router(web.build_router())
     _mount_static(app)
     _install_error_handlers(app)

@@ -11,12 +11,12 @@ from tests.browser.conftest import sign_in, sign_out, snapshot
 
 # What each role finds in the menu (sections in the product's order).
 MENUS = {
-    "administrator": ["Settings"],
-    "senior_marketer": [],
-    "marketer": [],
-    "analyst": [],
+    "administrator": ["Customers", "Settings"],
+    "senior_marketer": ["Customers"],
+    "marketer": ["Customers"],
+    "analyst": ["Customers"],
     "designer": [],
-    "operator": [],
+    "operator": ["Customers"],
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from smartcomm.api.routes import audit, token
+from smartcomm.api.routes import audit, catalog, containers, customers, events, receipts, segment, token
 from smartcomm.api.schemas import ErrorBody
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -17,6 +17,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-    for module in (token, audit):
+    for module in (token, customers, receipts, catalog, events, containers, audit):
         router.include_router(module.router)
     return router
+
+
+def build_segment_router() -> APIRouter:
+    """The Segment-spec intake lives at /v1 so that stock Segment and RudderStack SDKs reach it unchanged."""
+    return segment.router

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.panel import Panel
 
+from smartcomm.cli import imports
 from smartcomm.config import config
 
 app = typer.Typer(help="smartcomm: communications for retail loyalty programmes.", no_args_is_help=True)
@@ -20,6 +21,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff users.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(imports.app, name="import")
 
 console = Console()
 

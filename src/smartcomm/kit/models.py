@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -44,3 +45,39 @@ class Base(DeclarativeBase):
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# High-volume tables use 64-bit ids; SQLite needs plain INTEGER to keep its rowid alias (autoincrement).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class FixedPoint(TypeDecorator[Decimal]):
+    """An exact decimal stored as a scaled integer (money in minor units), identical on every backend.
+
+    SQLite has no decimal type: storing integers keeps sums exact there too.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, scale: int = 2) -> None:
+        super().__init__()
+        self.scale = scale
+        self.factor = Decimal(10) ** scale
+
+    def process_bind_param(self, value: Decimal | int | float | str | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return int((Decimal(str(value)) * self.factor).to_integral_value(rounding=ROUND_HALF_UP))
+
+    def process_result_value(self, value: int | Decimal | None, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(value) / self.factor).quantize(Decimal(1).scaleb(-self.scale))
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeDecorator[Decimal]:
+        return self
+
+
+Money = FixedPoint(2)
+Quantity = FixedPoint(3)

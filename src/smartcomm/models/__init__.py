@@ -2,7 +2,19 @@
 
 from smartcomm.kit.models import Base
 from smartcomm.models.audit import AuditEntry
+from smartcomm.models.catalog import Category, Classifier, Product, Store
+from smartcomm.models.containers import Container, ContainerItem, ContainerState
+from smartcomm.models.customers import Customer, PushToken, Subscription
+from smartcomm.models.data_settings import Dictionary, DictionaryItem, FieldDefinition, MailingCategory
+from smartcomm.models.events import Event, EventSource, Visitor, WebEvent, WebSession
+from smartcomm.models.intake import IdempotencyRecord, ImportJob
+from smartcomm.models.receipts import Receipt, ReceiptLine
 from smartcomm.models.settings import SettingValue, StoredFile
 from smartcomm.models.users import User
 
-__all__ = ["AuditEntry", "Base", "SettingValue", "StoredFile", "User"]
+__all__ = [
+    "AuditEntry", "Base", "Category", "Classifier", "Container", "ContainerItem", "ContainerState", "Customer",
+    "Dictionary", "DictionaryItem", "Event", "EventSource", "FieldDefinition", "IdempotencyRecord", "ImportJob",
+    "MailingCategory", "Product", "PushToken", "Receipt", "ReceiptLine", "SettingValue", "Store", "StoredFile",
+    "Subscription", "User", "Visitor", "WebEvent", "WebSession",
+]

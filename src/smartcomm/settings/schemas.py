@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 from zoneinfo import available_timezones
 
+import phonenumbers
 from babel.numbers import list_currencies
 from pydantic import BaseModel, Field, field_validator
 
@@ -21,6 +22,8 @@ class GeneralSettings(SettingsGroup):
     time_zone: str = "Europe/Moscow"
     currency: str = "RUB"
     default_language: Literal["en", "ru"] = "en"
+    # Completes phone numbers given without a country code (ISO 3166 alpha-2).
+    sms_default_country: str = "RU"
 
     @field_validator("time_zone")
     @classmethod
@@ -28,6 +31,14 @@ class GeneralSettings(SettingsGroup):
         if value not in available_timezones():
             raise ValueError(f"unknown time zone {value!r}")
         return value
+
+    @field_validator("sms_default_country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown country code {value!r}")
+        return code
 
     @field_validator("currency")
     @classmethod

@@ -15,6 +15,10 @@ ACTION_LABELS: dict[str, LazyString] = {
     "reset_password": lazy("Password reset"),
     "change_password": lazy("Password changed"),
     "token": lazy("API token issued"),
+    "upsert": lazy("Loaded"),
+    "subscriptions": lazy("Subscriptions changed"),
+    "import": lazy("Imported"),
+    "reorder": lazy("Reordered"),
 }
 
 ACTION_CLASSES: dict[str, str] = {
@@ -30,6 +34,20 @@ ACTION_CLASSES: dict[str, str] = {
 OBJECT_LABELS: dict[str, LazyString] = {
     "user": lazy("User"),
     "settings": lazy("Settings"),
+    "customer": lazy("Customer"),
+    "customer_batch": lazy("Customers (batch)"),
+    "receipt_batch": lazy("Receipts (batch)"),
+    "product_batch": lazy("Products (batch)"),
+    "category_batch": lazy("Categories (batch)"),
+    "store_batch": lazy("Stores (batch)"),
+    "event_batch": lazy("Events (batch)"),
+    "import": lazy("Data import"),
+    "field": lazy("Field"),
+    "dictionary": lazy("Dictionary"),
+    "mailing_category": lazy("Mailing category"),
+    "classifier": lazy("Classifier"),
+    "event_source": lazy("Event source"),
+    "container": lazy("Container"),
 }
 
 ACTOR_KIND_LABELS: dict[str, LazyString] = {

@@ -42,11 +42,26 @@ class VisibleSection:
 
 MENU: tuple[MenuSection, ...] = (
     MenuSection(
+        "customers",
+        lazy("Customers"),
+        "ti-users",
+        (
+            MenuItem(lazy("All customers"), "/customers", Permission.CUSTOMERS_VIEW),
+            MenuItem(lazy("Data import"), "/imports", Permission.CUSTOMERS_IMPORT),
+        ),
+    ),
+    MenuSection(
         "settings",
         lazy("Settings"),
         "ti-settings",
         (
             MenuItem(lazy("General"), "/settings/general", Permission.SETTINGS_VIEW),
+            MenuItem(lazy("Fields"), "/settings/fields", Permission.SETTINGS_VIEW),
+            MenuItem(lazy("Dictionaries"), "/settings/dictionaries", Permission.SETTINGS_VIEW),
+            MenuItem(lazy("Mailing categories"), "/settings/mailing-categories", Permission.SETTINGS_VIEW),
+            MenuItem(lazy("Classifiers"), "/settings/classifiers", Permission.SETTINGS_VIEW),
+            MenuItem(lazy("Event sources"), "/settings/event-sources", Permission.SETTINGS_VIEW),
+            MenuItem(lazy("Containers"), "/settings/containers", Permission.SETTINGS_VIEW),
             MenuItem(lazy("Users"), "/settings/users", Permission.USERS_MANAGE),
             MenuItem(lazy("Action history"), "/settings/history", Permission.AUDIT_VIEW),
         ),

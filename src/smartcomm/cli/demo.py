@@ -1,0 +1,3 @@
+"""`smartcomm demo`: realistic demo data (filled in by its feature)."""
+
+from __future__ import annotations

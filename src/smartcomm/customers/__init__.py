@@ -1,0 +1,1 @@
+"""Customers: profiles, contacts, consent, subscriptions, push tokens."""

@@ -1,0 +1,1 @@
+"""Field definitions (system and custom) and the validation of custom field values."""

@@ -1,0 +1,1 @@
+"""Purchase receipts and their lines, and the per-customer aggregates they drive."""

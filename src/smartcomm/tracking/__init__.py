@@ -1,0 +1,1 @@
+"""Segment-spec compatible intake (identify, track, page, batch) authenticated by event-source write keys."""
