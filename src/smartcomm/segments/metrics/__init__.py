@@ -1,0 +1,16 @@
+"""The metric registry with every metric family registered (importing this module registers them)."""
+
+from smartcomm.segments.metrics import behaviour, contacts, profile, purchases
+from smartcomm.segments.metrics.base import CompileContext, Metric, MetricError, ValueType, registry
+
+__all__ = [
+    "CompileContext",
+    "Metric",
+    "MetricError",
+    "ValueType",
+    "behaviour",
+    "contacts",
+    "profile",
+    "purchases",
+    "registry",
+]

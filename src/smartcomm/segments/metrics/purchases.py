@@ -1,0 +1,234 @@
+"""Purchase metrics. Without refinements they read the per-customer aggregates kept on every receipt
+write; with a period or a store they aggregate receipts (or receipt lines) through their indexes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, type_coerce
+
+from smartcomm.kit.i18n import lazy
+from smartcomm.kit.models import Money
+from smartcomm.models import Category, Customer, Receipt, ReceiptLine, Store
+from smartcomm.models.receipts import PURCHASE_STATUSES
+from smartcomm.segments.metrics.base import (
+    PERIOD,
+    CompileContext,
+    Metric,
+    MetricError,
+    ParamSpec,
+    ValueType,
+    compare,
+    param,
+    per_customer,
+    period_of,
+    registry,
+)
+from smartcomm.segments.metrics.profile import days_since
+from smartcomm.segments.rules import Condition
+
+PURCHASES = lazy("Purchases")
+STORE = ParamSpec("store", lazy("Store"), "store")
+PRODUCT = ParamSpec("product", lazy("Product"), "product", True)
+CATEGORY = ParamSpec("category", lazy("Category (with subcategories)"), "category", True)
+
+
+def _refined(condition: Condition) -> bool:
+    period = period_of(condition)
+    return (period is not None and period.kind != "all") or param(condition, "store") not in (None, "")
+
+
+def _receipt_filters(condition: Condition, context: CompileContext) -> list[Any]:
+    start, end = context.period_bounds(period_of(condition))
+    filters: list[Any] = [Receipt.status.in_(PURCHASE_STATUSES)]
+    if start is not None:
+        filters.append(Receipt.purchased_at >= start)
+    if end is not None:
+        filters.append(Receipt.purchased_at < end)
+    store = param(condition, "store")
+    if store not in (None, ""):
+        filters.append(_store_filter(Receipt.store_id, store))
+    return filters
+
+
+def _store_filter(column: Any, store: Any) -> Any:
+    if isinstance(store, int) or str(store).isdigit():
+        return column == int(store)
+    return column.in_(select(Store.id).where(Store.code == str(store)))
+
+
+def rounded_average(total: Any, count: Any) -> Any:
+    """Average receipt rounded to minor units, the same rule the stored aggregate uses."""
+    return type_coerce(func.round(total * 1.0 / count), Money)
+
+
+def _receipts_metric(
+    key: str, label: Any, value_type: ValueType, stored: Any, aggregate: Any, default: Any
+) -> Metric:
+    def build(condition: Condition, context: CompileContext) -> ColumnElement[bool]:
+        if not _refined(condition):
+            return compare(stored, metric, condition, context)
+        return per_customer(
+            Receipt.customer_id,
+            aggregate,
+            default,
+            _receipt_filters(condition, context),
+            metric,
+            condition,
+            context,
+        )
+
+    metric = Metric(key, label, PURCHASES, value_type, build, params=(PERIOD, STORE))
+    return registry.register(metric)
+
+
+_receipts_metric(
+    "purchases.count", lazy("Number of receipts"), ValueType.INTEGER, Customer.receipt_count, func.count(), 0
+)
+_receipts_metric(
+    "purchases.amount",
+    lazy("Purchase amount"),
+    ValueType.MONEY,
+    Customer.total_amount,
+    type_coerce(func.sum(Receipt.total), Money),
+    0,
+)
+_receipts_metric(
+    "purchases.first_date",
+    lazy("First purchase date"),
+    ValueType.DATETIME,
+    Customer.first_purchase_at,
+    func.min(Receipt.purchased_at),
+    None,
+)
+_receipts_metric(
+    "purchases.last_date",
+    lazy("Last purchase date"),
+    ValueType.DATETIME,
+    Customer.last_purchase_at,
+    func.max(Receipt.purchased_at),
+    None,
+)
+
+
+def _build_average(condition: Condition, context: CompileContext) -> ColumnElement[bool]:
+    if _refined(condition):
+        average = rounded_average(func.sum(Receipt.total), func.count())
+        filters = _receipt_filters(condition, context)
+        return per_customer(Receipt.customer_id, average, None, filters, AVERAGE, condition, context)
+    # Customers without purchases have no average receipt (the stored 0 means "none").
+    if condition.operator == "empty":
+        return Customer.receipt_count == 0
+    if condition.operator == "not_empty":
+        return Customer.receipt_count > 0
+    return and_(Customer.receipt_count > 0, compare(Customer.average_receipt, AVERAGE, condition, context))
+
+
+AVERAGE = registry.register(
+    Metric(
+        "purchases.average",
+        lazy("Average receipt"),
+        PURCHASES,
+        ValueType.MONEY,
+        _build_average,
+        params=(PERIOD, STORE),
+    )
+)
+
+
+def _build_days_since_last(condition: Condition, context: CompileContext) -> ColumnElement[bool]:
+    return days_since(Customer.last_purchase_at, DAYS_SINCE_LAST, condition, context)
+
+
+DAYS_SINCE_LAST = registry.register(
+    Metric(
+        "purchases.days_since_last",
+        lazy("Days since last purchase"),
+        PURCHASES,
+        ValueType.INTEGER,
+        _build_days_since_last,
+        unit=lazy("days"),
+    )
+)
+
+
+# ---------------------------------------------------------------- products and categories (receipt lines)
+
+
+def _line_filters(condition: Condition, context: CompileContext, target: Any) -> list[Any]:
+    start, end = context.period_bounds(period_of(condition))
+    filters: list[Any] = [ReceiptLine.is_purchase.is_(True), target]
+    if start is not None:
+        filters.append(ReceiptLine.purchased_at >= start)
+    if end is not None:
+        filters.append(ReceiptLine.purchased_at < end)
+    return filters
+
+
+def _product_target(condition: Condition) -> Any:
+    product = param(condition, "product", True)
+    if isinstance(product, int) or str(product).isdigit():
+        return ReceiptLine.product_id == int(product)
+    return ReceiptLine.sku == str(product)
+
+
+def category_subtree(category: Any) -> Any:
+    """Ids of the category and all its descendants (by the materialised path)."""
+    if not (isinstance(category, int) or str(category).isdigit()):
+        raise MetricError("a category is given by its id")
+    category_id = int(category)
+    return select(Category.id).where(
+        or_(Category.id == category_id, Category.path.contains(f"/{category_id}/"))
+    )
+
+
+def _category_target(condition: Condition) -> Any:
+    return ReceiptLine.category_id.in_(category_subtree(param(condition, "category", True)))
+
+
+def _lines_metric(
+    key: str, label: Any, value_type: ValueType, aggregate: Any, target: Any, spec: ParamSpec
+) -> Metric:
+    def build(condition: Condition, context: CompileContext) -> ColumnElement[bool]:
+        filters = _line_filters(condition, context, target(condition))
+        return per_customer(ReceiptLine.customer_id, aggregate, 0, filters, metric, condition, context)
+
+    metric = Metric(key, label, PURCHASES, value_type, build, params=(spec, PERIOD))
+    return registry.register(metric)
+
+
+RECEIPTS_WITH = func.count(func.distinct(ReceiptLine.receipt_id))
+LINE_AMOUNT = type_coerce(func.sum(ReceiptLine.amount), Money)
+
+_lines_metric(
+    "purchases.product_count",
+    lazy("Bought the product (times)"),
+    ValueType.INTEGER,
+    RECEIPTS_WITH,
+    _product_target,
+    PRODUCT,
+)
+_lines_metric(
+    "purchases.product_amount",
+    lazy("Bought the product (amount)"),
+    ValueType.MONEY,
+    LINE_AMOUNT,
+    _product_target,
+    PRODUCT,
+)
+_lines_metric(
+    "purchases.category_count",
+    lazy("Bought from the category (times)"),
+    ValueType.INTEGER,
+    RECEIPTS_WITH,
+    _category_target,
+    CATEGORY,
+)
+_lines_metric(
+    "purchases.category_amount",
+    lazy("Bought from the category (amount)"),
+    ValueType.MONEY,
+    LINE_AMOUNT,
+    _category_target,
+    CATEGORY,
+)
