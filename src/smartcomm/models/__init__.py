@@ -9,12 +9,54 @@ from smartcomm.models.data_settings import Dictionary, DictionaryItem, FieldDefi
 from smartcomm.models.events import Event, EventSource, Visitor, WebEvent, WebSession
 from smartcomm.models.intake import IdempotencyRecord, ImportJob
 from smartcomm.models.receipts import Receipt, ReceiptLine
+from smartcomm.models.segments import (
+    Audience,
+    AudienceMember,
+    CustomerRfm,
+    RfmCalculation,
+    Segment,
+    SegmentBuild,
+    SegmentEvent,
+    SegmentMembership,
+)
 from smartcomm.models.settings import SettingValue, StoredFile
 from smartcomm.models.users import User
 
 __all__ = [
-    "AuditEntry", "Base", "Category", "Classifier", "Container", "ContainerItem", "ContainerState", "Customer",
-    "Dictionary", "DictionaryItem", "Event", "EventSource", "FieldDefinition", "IdempotencyRecord", "ImportJob",
-    "MailingCategory", "Product", "PushToken", "Receipt", "ReceiptLine", "SettingValue", "Store", "StoredFile",
-    "Subscription", "User", "Visitor", "WebEvent", "WebSession",
+    "Audience",
+    "AudienceMember",
+    "CustomerRfm",
+    "RfmCalculation",
+    "Segment",
+    "SegmentBuild",
+    "SegmentEvent",
+    "SegmentMembership",
+    "AuditEntry",
+    "Base",
+    "Category",
+    "Classifier",
+    "Container",
+    "ContainerItem",
+    "ContainerState",
+    "Customer",
+    "Dictionary",
+    "DictionaryItem",
+    "Event",
+    "EventSource",
+    "FieldDefinition",
+    "IdempotencyRecord",
+    "ImportJob",
+    "MailingCategory",
+    "Product",
+    "PushToken",
+    "Receipt",
+    "ReceiptLine",
+    "SettingValue",
+    "Store",
+    "StoredFile",
+    "Subscription",
+    "User",
+    "Visitor",
+    "WebEvent",
+    "WebSession",
 ]

@@ -47,3 +47,18 @@ class GeneralSettings(SettingsGroup):
         if code not in list_currencies():
             raise ValueError(f"unknown currency code {value!r}")
         return code
+
+
+class SegmentSettings(SettingsGroup):
+    prefix: ClassVar[str] = "segments"
+
+    # Every segment is rebuilt on this schedule; single customers are refreshed on each receipt or event.
+    rebuild_interval_hours: int = Field(default=6, ge=1, le=168)
+
+
+class RfmSettings(SettingsGroup):
+    prefix: ClassVar[str] = "rfm"
+
+    period_days: int = Field(default=365, ge=30, le=1825)
+    base_segment_id: int | None = None  # None: the whole base
+    runs_per_day: int = Field(default=4, ge=1, le=24)

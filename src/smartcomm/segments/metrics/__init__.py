@@ -1,6 +1,6 @@
 """The metric registry with every metric family registered (importing this module registers them)."""
 
-from smartcomm.segments.metrics import behaviour, contacts, profile, purchases
+from smartcomm.segments.metrics import behaviour, contacts, membership, profile, purchases
 from smartcomm.segments.metrics.base import CompileContext, Metric, MetricError, ValueType, registry
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "ValueType",
     "behaviour",
     "contacts",
+    "membership",
     "profile",
     "purchases",
     "registry",
