@@ -74,7 +74,7 @@ _database_counter = itertools.count()
 
 @pytest.fixture(scope="session")
 def new_database_url(
-    backend: str, postgres_server_url: str | None, worker_id: str, tmp_path_factory: pytest.TempPathFactory
+    backend: str, postgres_server_url: str | None,  tmp_path_factory: pytest.TempPathFactory
 ):
     """A factory of empty databases on the chosen backend (dropped at the end of the session)."""
     created: list[str] = []
@@ -84,7 +84,7 @@ def new_database_url(
         if backend == "sqlite":
             return f"sqlite:///{tmp_path_factory.mktemp('db')}/{label}.db"
         assert postgres_server_url is not None
-        name = f"sc_{label}_{worker_id}_{number}"
+        name = f"sc_{label}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{number}"
         _admin_execute(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
         created.append(name)
         return make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)

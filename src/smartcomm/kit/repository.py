@@ -11,6 +11,7 @@ from smartcomm.kit.models import Base
 from smartcomm.kit.pagination import Page, PageParams
 
 ModelT = TypeVar("ModelT", bound=Base)
+RowT = TypeVar("RowT")
 
 
 class Repository(Generic[ModelT]):
@@ -31,7 +32,7 @@ class Repository(Generic[ModelT]):
         self.session.delete(instance)
         self.session.flush()
 
-    def paginate(self, statement: Select[ModelT], params: PageParams) -> Page[ModelT]:
+    def paginate(self, statement: Select[RowT], params: PageParams) -> Page[RowT]:
         total = self.count(statement)
         rows = self.session.scalars(statement.limit(params.size).offset(params.offset)).unique().all()
         return Page(items=list(rows), total=total, page=params.page, size=params.size)

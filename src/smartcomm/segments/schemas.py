@@ -1,0 +1,78 @@
+"""Input and output shapes of segments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smartcomm.segments.rules import SegmentRules
+
+
+class SegmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=1000)
+    rules: SegmentRules
+
+
+class SegmentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=1000)
+    rules: SegmentRules | None = None
+
+
+class SegmentMetrics(BaseModel):
+    """The five figures of a segment: size, share of the base and of revenue, average receipt, LTV."""
+
+    members: int
+    base_share: float
+    revenue_share: float
+    average_receipt: Decimal
+    ltv: Decimal
+
+
+class PreviewOut(BaseModel):
+    count: int
+    base: int
+    base_share: float
+
+
+class SegmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str | None
+    rules: dict[str, Any]
+    member_count: int
+    base_share: float
+    revenue_share: float
+    average_receipt: Decimal
+    ltv: Decimal
+    last_built_at: datetime | None
+    last_build_status: str | None
+    last_build_ms: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BuildOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    segment_id: int
+    trigger: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int | None
+    members: int
+    entered: int
+    exited: int
+    error: str | None

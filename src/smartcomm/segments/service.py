@@ -1,0 +1,301 @@
+"""Rules for segments: validation, live counts, saving, builds, per-customer refreshes and metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from smartcomm.audit.actor import Actor
+from smartcomm.audit.service import audit_service, diff
+from smartcomm.fields.repository import FieldRepository
+from smartcomm.kit.errors import Conflict, FieldError, InvalidInput, NotFound
+from smartcomm.kit.jobs import enqueue_after_commit
+from smartcomm.kit.pagination import Page, PageParams
+from smartcomm.kit.time import ensure_utc, utcnow
+from smartcomm.models import Customer, Segment, SegmentBuild
+from smartcomm.segments.compiler import compile_rules
+from smartcomm.segments.materialize import Diff, apply_for_customers, apply_full
+from smartcomm.segments.metrics import CompileContext
+from smartcomm.segments.repository import SegmentRepository
+from smartcomm.segments.rules import SegmentRules
+from smartcomm.segments.schemas import PreviewOut, SegmentIn, SegmentMetrics, SegmentUpdate
+from smartcomm.settings.schemas import GeneralSettings, RfmSettings, SegmentSettings
+from smartcomm.settings.service import settings_service
+
+OBJECT_TYPE = "segment"
+
+
+def referenced_segments(rules: SegmentRules) -> set[int]:
+    """Ids of the other segments a rule tree tests membership of."""
+    found = set()
+    for _path, condition in rules.conditions():
+        value = condition.params.get("segment")
+        if condition.metric == "segments.member" and str(value).isdigit():
+            found.add(int(str(value)))
+    return found
+
+
+class SegmentService:
+    def context(self, session: Session, now: datetime | None = None) -> CompileContext:
+        """What compiling needs: now, the project time zone, the custom customer fields."""
+        general = settings_service.read(session, GeneralSettings)
+        custom = FieldRepository(session).custom_types("customer")
+        return CompileContext(now=ensure_utc(now or utcnow()), zone=general.time_zone, custom_types=custom)
+
+    def get(self, session: Session, segment_id: int) -> Segment:
+        segment = SegmentRepository(session).get(segment_id)
+        if segment is None:
+            raise NotFound("Segment", segment_id)
+        return segment
+
+    def search(self, session: Session, params: PageParams, query: str = "") -> Page[Segment]:
+        """Segments ordered by name."""
+        return SegmentRepository(session).search(params, query)
+
+    def preview(self, session: Session, rules: SegmentRules) -> PreviewOut:
+        """How many customers the rules select right now (the live count of the builder)."""
+        matching = compile_rules(rules, self.context(session)).subquery()
+        count = int(session.scalar(select(func.count()).select_from(matching)) or 0)
+        base = int(session.scalar(select(func.count()).select_from(Customer)) or 0)
+        return PreviewOut(count=count, base=base, base_share=round(count / base, 4) if base else 0.0)
+
+    def create(self, session: Session, actor: Actor, data: SegmentIn) -> Segment:
+        """Save a new segment and build it after the transaction commits."""
+        self._validate(session, data.rules, None)
+        segment = Segment(
+            name=data.name,
+            description=data.description,
+            rules=data.rules.model_dump(mode="json"),
+            created_by_id=actor.user_id,
+        )
+        SegmentRepository(session).add(segment)
+        audit_service.record(
+            session,
+            actor,
+            object_type=OBJECT_TYPE,
+            object_id=segment.id,
+            action="create",
+            changes=diff({}, {"name": segment.name, "rules": segment.rules}),
+            object_label=segment.name,
+        )
+        self._build_after_commit(session, segment.id, "rules")
+        return segment
+
+    def update(self, session: Session, actor: Actor, segment_id: int, data: SegmentUpdate) -> Segment:
+        """Rename, describe or change the rules; new rules rebuild the segment."""
+        segment = self.get(session, segment_id)
+        before = {"name": segment.name, "description": segment.description, "rules": segment.rules}
+        if data.name is not None:
+            segment.name = data.name
+        if "description" in data.model_fields_set:
+            segment.description = data.description
+        if data.rules is not None:
+            self._validate(session, data.rules, segment.id)
+            new_rules = data.rules.model_dump(mode="json")
+            if new_rules != segment.rules:
+                segment.rules = new_rules
+                segment.rules_revision += 1
+                self._build_after_commit(session, segment.id, "rules")
+        session.flush()
+        changes = diff(
+            before, {"name": segment.name, "description": segment.description, "rules": segment.rules}
+        )
+        if changes:
+            audit_service.record(
+                session,
+                actor,
+                object_type=OBJECT_TYPE,
+                object_id=segment.id,
+                action="update",
+                changes=changes,
+                object_label=segment.name,
+            )
+        return segment
+
+    def delete(self, session: Session, actor: Actor, segment_id: int) -> None:
+        """Delete a segment that no other segment and no RFM setting relies on."""
+        segment = self.get(session, segment_id)
+        users = [s.name for s in SegmentRepository(session).all() if segment_id in self._references(s)]
+        if users:
+            raise Conflict(f"The segment is used by: {', '.join(sorted(users))}")
+        if settings_service.read(session, RfmSettings).base_segment_id == segment_id:
+            raise Conflict("The segment is the base of the RFM analysis (Settings of RFM segments)")
+        audit_service.record(
+            session,
+            actor,
+            object_type=OBJECT_TYPE,
+            object_id=segment.id,
+            action="delete",
+            changes=diff({"name": segment.name}, {}),
+            object_label=segment.name,
+        )
+        SegmentRepository(session).delete(segment)
+
+    def build(self, session: Session, segment_id: int, trigger: str) -> SegmentBuild:
+        """Evaluate the segment and store its membership diff, build record and metrics."""
+        repository = SegmentRepository(session)
+        segment = repository.lock(segment_id)
+        if segment is None:
+            raise NotFound("Segment", segment_id)
+        started, clock = utcnow(), time.perf_counter()
+        build = SegmentBuild(segment_id=segment_id, trigger=trigger, started_at=started)
+        session.add(build)
+        matching = compile_rules(SegmentRules.model_validate(segment.rules), self.context(session, started))
+        result = apply_full(session, segment_id, matching, started)
+        elapsed = int((time.perf_counter() - clock) * 1000)
+        self._finish(build, result, elapsed)
+        self._store_metrics(session, segment, started, elapsed)
+        return build
+
+    def record_failure(self, session: Session, segment_id: int, trigger: str, error: str) -> None:
+        """Keep a failed build visible (the build's own transaction was rolled back)."""
+        segment = SegmentRepository(session).get(segment_id)
+        if segment is None:
+            return
+        now = utcnow()
+        session.add(
+            SegmentBuild(
+                segment_id=segment_id,
+                trigger=trigger,
+                status="failed",
+                started_at=now,
+                finished_at=now,
+                duration_ms=0,
+                error=error[:4000],
+            )
+        )
+        segment.last_build_status, segment.last_build_error = "failed", error[:4000]
+        session.flush()
+
+    def refresh_customers(self, session: Session, customer_ids: Sequence[int]) -> dict[int, Diff]:
+        """Bring every segment's membership of these customers up to date (referenced segments first)."""
+        context = self.context(session)
+        changes: dict[int, Diff] = {}
+        for segment in self.in_dependency_order(session):
+            matching = compile_rules(SegmentRules.model_validate(segment.rules), context)
+            result = apply_for_customers(session, segment.id, matching, customer_ids, context.now)
+            if result.entered or result.exited:
+                segment.member_count += result.entered - result.exited
+                changes[segment.id] = result
+        session.flush()
+        return changes
+
+    def metrics(self, session: Session, segment_id: int) -> SegmentMetrics:
+        """Members, share of the base and of revenue, average receipt and LTV of the current members."""
+        repository = SegmentRepository(session)
+        members, amount, receipts = repository.member_totals(segment_id)
+        base, base_amount = repository.base_totals()
+        return SegmentMetrics(
+            members=members,
+            base_share=round(members / base, 4) if base else 0.0,
+            revenue_share=round(float(amount / base_amount), 4) if base_amount else 0.0,
+            average_receipt=_money(amount / receipts) if receipts else Decimal("0.00"),
+            ltv=_money(amount / members) if members else Decimal("0.00"),
+        )
+
+    def members(self, session: Session, segment_id: int, params: PageParams) -> Page[Customer]:
+        """Current members ordered by name."""
+        return SegmentRepository(session).members(segment_id, params)
+
+    def builds(self, session: Session, segment_id: int, limit: int = 20) -> list[SegmentBuild]:
+        return SegmentRepository(session).builds(segment_id, limit)
+
+    def is_stale(self, session: Session, segment: Segment, now: datetime | None = None) -> bool:
+        """Not built within twice the rebuild interval (or never built)."""
+        if segment.last_built_at is None:
+            return True
+        interval = settings_service.read(session, SegmentSettings).rebuild_interval_hours
+        return ensure_utc(segment.last_built_at) < (now or utcnow()) - timedelta(hours=2 * interval)
+
+    def due_for_rebuild(self, session: Session, now: datetime | None = None) -> list[int]:
+        interval = timedelta(hours=settings_service.read(session, SegmentSettings).rebuild_interval_hours)
+        moment = now or utcnow()
+        return [
+            s.id
+            for s in self.in_dependency_order(session)
+            if s.last_built_at is None or ensure_utc(s.last_built_at) <= moment - interval
+        ]
+
+    def in_dependency_order(self, session: Session) -> list[Segment]:
+        """Every segment after the segments it tests membership of."""
+        segments = {s.id: s for s in SegmentRepository(session).all()}
+        ordered: list[Segment] = []
+        placed: set[int] = set()
+
+        def place(segment: Segment, trail: tuple[int, ...]) -> None:
+            if segment.id in placed or segment.id in trail:
+                return
+            for reference in sorted(self._references(segment)):
+                if reference in segments:
+                    place(segments[reference], (*trail, segment.id))
+            placed.add(segment.id)
+            ordered.append(segment)
+
+        for segment in segments.values():
+            place(segment, ())
+        return ordered
+
+    def _references(self, segment: Segment) -> set[int]:
+        return referenced_segments(SegmentRules.model_validate(segment.rules))
+
+    def _validate(self, session: Session, rules: SegmentRules, segment_id: int | None) -> None:
+        compile_rules(rules, self.context(session))  # raises InvalidInput naming each bad condition
+        references = referenced_segments(rules)
+        repository = SegmentRepository(session)
+        missing = [r for r in references if repository.get(r) is None]
+        if missing:
+            raise InvalidInput(
+                "Unknown segments in the conditions",
+                [FieldError("rules", f"segment {r} does not exist", "unknown") for r in missing],
+            )
+        if segment_id is not None and self._reaches(session, references, segment_id):
+            raise InvalidInput.for_field(
+                "rules", "a segment cannot depend on itself, directly or through others"
+            )
+
+    def _reaches(self, session: Session, start: set[int], target: int) -> bool:
+        pending, seen = list(start), set()
+        while pending:
+            current = pending.pop()
+            if current == target:
+                return True
+            if current in seen:
+                continue
+            seen.add(current)
+            segment = SegmentRepository(session).get(current)
+            if segment is not None:
+                pending.extend(self._references(segment))
+        return False
+
+    def _finish(self, build: SegmentBuild, result: Diff, elapsed: int) -> None:
+        build.status, build.finished_at, build.duration_ms = "done", utcnow(), elapsed
+        build.members, build.entered, build.exited = result.members, result.entered, result.exited
+
+    def _store_metrics(self, session: Session, segment: Segment, built_at: datetime, elapsed: int) -> None:
+        figures = self.metrics(session, segment.id)
+        segment.member_count, segment.base_share = figures.members, figures.base_share
+        segment.revenue_share, segment.average_receipt, segment.ltv = (
+            figures.revenue_share,
+            figures.average_receipt,
+            figures.ltv,
+        )
+        segment.last_built_at, segment.last_build_status, segment.last_build_ms = built_at, "done", elapsed
+        segment.last_build_error = None
+        session.flush()
+
+    def _build_after_commit(self, session: Session, segment_id: int, trigger: str) -> None:
+        from smartcomm.segments.tasks import build_segment
+
+        enqueue_after_commit(session, build_segment, segment_id, trigger)
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+segment_service = SegmentService()

@@ -1,0 +1,37 @@
+"""Jobs of segments: builds (on demand, after a rules change, on schedule) and per-customer refreshes."""
+
+from __future__ import annotations
+
+from smartcomm.kit.db import session_scope
+from smartcomm.kit.jobs import huey
+from smartcomm.segments.service import segment_service
+
+
+@huey.task(name="segments.build")
+def build_segment(segment_id: int, trigger: str = "manual") -> int | None:
+    """Build one segment; a failure is recorded on the segment instead of disappearing."""
+    try:
+        with session_scope() as session:
+            return segment_service.build(session, segment_id, trigger).members
+    except Exception as error:
+        with session_scope() as session:
+            segment_service.record_failure(session, segment_id, trigger, f"{type(error).__name__}: {error}")
+        raise
+
+
+@huey.task(name="segments.refresh_customers")
+def refresh_customers(customer_ids: list[int]) -> int:
+    """Move these customers in or out of every segment after new receipts or events; returns the changes."""
+    with session_scope() as session:
+        changes = segment_service.refresh_customers(session, customer_ids)
+    return sum(d.entered + d.exited for d in changes.values())
+
+
+@huey.task(name="segments.schedule")
+def schedule_builds() -> list[int]:
+    """Queue a build for every segment whose last build is older than the rebuild interval."""
+    with session_scope(read_only=True) as session:
+        due = segment_service.due_for_rebuild(session)
+    for segment_id in due:
+        build_segment(segment_id, "schedule")
+    return due
