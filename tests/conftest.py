@@ -11,6 +11,8 @@ import os
 import re
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +31,7 @@ os.environ.pop("SMARTCOMM_DATABASE_URL", None)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import pytest  # noqa: E402
+import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -36,7 +39,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from smartcomm.app import create_app  # noqa: E402
-from smartcomm.kit.db import Database, override_sessions, set_database  # noqa: E402
+from smartcomm.kit.db import Database, new_session, override_sessions, set_database  # noqa: E402
 from smartcomm.kit.migrate import upgrade  # noqa: E402
 from tests.factories import make_user  # noqa: E402
 
@@ -73,9 +76,7 @@ _database_counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def new_database_url(
-    backend: str, postgres_server_url: str | None,  tmp_path_factory: pytest.TempPathFactory
-):
+def new_database_url(backend: str, postgres_server_url: str | None, tmp_path_factory: pytest.TempPathFactory):
     """A factory of empty databases on the chosen backend (dropped at the end of the session)."""
     created: list[str] = []
 
@@ -124,7 +125,7 @@ def session(database: Database) -> Iterator[Session]:
     transaction = connection.begin()
     factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     override_sessions(factory)
-    test_session = factory()
+    test_session = new_session()  # like the app's sessions: after-commit jobs run when the test commits
     try:
         yield test_session
     finally:
@@ -142,6 +143,24 @@ def live_database(new_database_url) -> Iterator[Database]:
     yield db
     set_database(previous)
     db.dispose()
+
+
+@pytest.fixture
+def live_server(live_database: Database) -> Iterator[str]:
+    """The real app served by uvicorn in a thread on a free port, on its own database."""
+    import services
+
+    port = services.free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

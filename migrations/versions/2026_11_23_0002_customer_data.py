@@ -289,6 +289,7 @@ def upgrade() -> None:
     op.create_table('events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('visitor_id', sa.String(length=128), nullable=True),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=True),
@@ -303,6 +304,7 @@ def upgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_customer_name_time', ['customer_id', 'name', 'occurred_at'], unique=False)
         batch_op.create_index('ix_events_name_time', ['name', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_events_visitor_time', ['visitor_id', 'occurred_at'], unique=False, sqlite_where=sa.text('visitor_id IS NOT NULL'), postgresql_where=sa.text('visitor_id IS NOT NULL'))
 
     op.create_table('import_jobs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -556,6 +558,7 @@ def downgrade() -> None:
     op.drop_table('push_tokens')
     op.drop_table('import_jobs')
     with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_visitor_time', sqlite_where=sa.text('visitor_id IS NOT NULL'), postgresql_where=sa.text('visitor_id IS NOT NULL'))
         batch_op.drop_index('ix_events_name_time')
         batch_op.drop_index('ix_events_customer_name_time')
 

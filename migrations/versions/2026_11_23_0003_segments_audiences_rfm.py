@@ -62,6 +62,34 @@ def upgrade() -> None:
     with op.batch_alter_table('audience_members', schema=None) as batch_op:
         batch_op.create_index('ix_audience_members_customer', ['customer_id'], unique=False)
 
+    op.create_table('audience_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('file_name', sa.String(length=255), nullable=False),
+    sa.Column('file_path', sa.String(length=1000), nullable=False),
+    sa.Column('id_type', sa.String(length=16), nullable=False),
+    sa.Column('mode', sa.String(length=16), nullable=False),
+    sa.Column('audience_id', sa.Integer(), nullable=True),
+    sa.Column('audience_name', sa.String(length=200), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('rows_read', sa.Integer(), nullable=False),
+    sa.Column('added', sa.Integer(), nullable=False),
+    sa.Column('already_members', sa.Integer(), nullable=False),
+    sa.Column('audiences_created', sa.Integer(), nullable=False),
+    sa.Column('unmatched_total', sa.Integer(), nullable=False),
+    sa.Column('unmatched', sa.JSON(), nullable=False),
+    sa.Column('audiences', sa.JSON(), nullable=False),
+    sa.Column('message', sa.String(length=1000), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['audience_id'], ['audiences.id'], name=op.f('fk_audience_imports_audience_id_audiences'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_audience_imports_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audience_imports'))
+    )
+    with op.batch_alter_table('audience_imports', schema=None) as batch_op:
+        batch_op.create_index('ix_audience_imports_created', ['created_at'], unique=False)
+
     op.create_table('rfm_calculations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('trigger', sa.String(length=16), nullable=False),
@@ -139,12 +167,9 @@ def upgrade() -> None:
     sa.Column('frequency', sa.Integer(), nullable=False),
     sa.Column('monetary', sa.BigInteger(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['calculation_id'], ['rfm_calculations.id'], name=op.f('fk_customer_rfm_calculation_id_rfm_calculations'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_rfm_customer_id_customers'), ondelete='CASCADE'),
+    # No foreign keys and no secondary index: every calculation rewrites all rows (see the model).
     sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_customer_rfm'))
     )
-    with op.batch_alter_table('customer_rfm', schema=None) as batch_op:
-        batch_op.create_index('ix_customer_rfm_cell', ['r', 'f', 'm'], unique=False)
 
 
     # Covering index: per-customer aggregates and RFM read only the index, in customer order.
@@ -158,9 +183,6 @@ def downgrade() -> None:
     with op.batch_alter_table("receipts", schema=None) as batch_op:
         batch_op.drop_index("ix_receipts_customer_purchased")
         batch_op.create_index("ix_receipts_customer_purchased", ["customer_id", "purchased_at"], unique=False)
-    with op.batch_alter_table('customer_rfm', schema=None) as batch_op:
-        batch_op.drop_index('ix_customer_rfm_cell')
-
     op.drop_table('customer_rfm')
     with op.batch_alter_table('segment_memberships', schema=None) as batch_op:
         batch_op.drop_index('uq_segment_memberships_current', sqlite_where=sa.text('exited_at IS NULL'), postgresql_where=sa.text('exited_at IS NULL'))
@@ -184,5 +206,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audience_members_customer')
 
     op.drop_table('audience_members')
+    with op.batch_alter_table('audience_imports', schema=None) as batch_op:
+        batch_op.drop_index('ix_audience_imports_created')
+
+    op.drop_table('audience_imports')
     op.drop_table('segments')
     op.drop_table('audiences')

@@ -33,6 +33,7 @@ VENDOR_MOUNTS = {
     "htmx": "htmx.org/dist",
     "alpine": "alpinejs/dist",
     "chartjs": "chart.js/dist",
+    "sortablejs": "sortablejs",
 }
 
 API_DESCRIPTION = """
@@ -116,7 +117,8 @@ def _mount_static(app: FastAPI) -> None:
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    # /v1/ is the Segment-spec tracking intake: its callers are programs too.
+    return request.url.path.startswith(("/api/", "/v1/"))
 
 
 def _error_json(

@@ -27,7 +27,10 @@ def customer(session: Session, external_id: str = "C-1") -> Customer:
 
 def receipt(number: str, when: str, lines: list[tuple[str, str, str]], **values: object) -> ReceiptIn:
     data = {
-        "number": number, "store": "S1", "customer_external_id": "C-1", "purchased_at": when,
+        "number": number,
+        "store": "S1",
+        "customer_external_id": "C-1",
+        "purchased_at": when,
         "lines": [{"sku": sku, "quantity": qty, "price": price} for sku, qty, price in lines],
     }
     return ReceiptIn.model_validate(data | values)
@@ -35,10 +38,14 @@ def receipt(number: str, when: str, lines: list[tuple[str, str, str]], **values:
 
 def test_receipts_update_the_customer_aggregates(session: Session) -> None:
     buyer = customer(session)
-    receipt_service.write(session, API, [
-        receipt("R1", "2026-01-10T10:00:00+03:00", [("A", "2", "100.10"), ("B", "1", "0.35")]),
-        receipt("R2", "2026-03-01T09:00:00+00:00", [("A", "1", "50")]),
-    ])
+    receipt_service.write(
+        session,
+        API,
+        [
+            receipt("R1", "2026-01-10T10:00:00+03:00", [("A", "2", "100.10"), ("B", "1", "0.35")]),
+            receipt("R2", "2026-03-01T09:00:00+00:00", [("A", "1", "50")]),
+        ],
+    )
     session.refresh(buyer)
     assert buyer.receipt_count == 2
     assert buyer.total_amount == Decimal("250.55")
@@ -49,8 +56,12 @@ def test_receipts_update_the_customer_aggregates(session: Session) -> None:
 
 def test_resending_a_receipt_replaces_it_instead_of_duplicating(session: Session) -> None:
     buyer = customer(session)
-    first = receipt_service.write(session, API, [receipt("R1", "2026-01-10T10:00:00+03:00", [("A", "2", "10")])])
-    again = receipt_service.write(session, API, [receipt("R1", "2026-01-10T10:00:00+03:00", [("B", "1", "7.5")])])
+    first = receipt_service.write(
+        session, API, [receipt("R1", "2026-01-10T10:00:00+03:00", [("A", "2", "10")])]
+    )
+    again = receipt_service.write(
+        session, API, [receipt("R1", "2026-01-10T10:00:00+03:00", [("B", "1", "7.5")])]
+    )
 
     assert (first.created, again.created, again.replaced) == (1, 0, 1)
     assert first.ids == again.ids
@@ -63,17 +74,23 @@ def test_resending_a_receipt_replaces_it_instead_of_duplicating(session: Session
 def test_same_number_in_another_store_is_another_receipt(session: Session) -> None:
     customer(session)
     receipt_service.write(session, API, [receipt("R1", "2026-01-10T10:00:00Z", [("A", "1", "1")])])
-    receipt_service.write(session, API, [receipt("R1", "2026-01-10T10:00:00Z", [("A", "1", "1")], store="S2")])
+    receipt_service.write(
+        session, API, [receipt("R1", "2026-01-10T10:00:00Z", [("A", "1", "1")], store="S2")]
+    )
     assert session.scalar(select(func.count()).select_from(Receipt)) == 2
     assert {s.code for s in session.scalars(select(Store))} >= {"S1", "S2"}
 
 
 def test_cancelled_receipts_do_not_count_as_purchases(session: Session) -> None:
     buyer = customer(session)
-    receipt_service.write(session, API, [
-        receipt("R1", "2026-01-10T10:00:00Z", [("A", "1", "10")]),
-        receipt("R2", "2026-02-10T10:00:00Z", [("A", "1", "99")], status="cancelled"),
-    ])
+    receipt_service.write(
+        session,
+        API,
+        [
+            receipt("R1", "2026-01-10T10:00:00Z", [("A", "1", "10")]),
+            receipt("R2", "2026-02-10T10:00:00Z", [("A", "1", "99")], status="cancelled"),
+        ],
+    )
     session.refresh(buyer)
     assert (buyer.receipt_count, buyer.total_amount) == (1, Decimal("10.00"))
     cancelled_line = session.scalars(select(ReceiptLine).where(ReceiptLine.price == Decimal("99"))).one()
@@ -94,7 +111,9 @@ def test_unknown_customer_rejects_the_batch_and_writes_nothing(session: Session)
 
 def test_total_defaults_to_the_sum_of_lines(session: Session) -> None:
     customer(session)
-    result = receipt_service.write(session, API, [receipt("R9", "2026-01-10T10:00:00Z", [("A", "3", "1.10")])])
+    result = receipt_service.write(
+        session, API, [receipt("R9", "2026-01-10T10:00:00Z", [("A", "3", "1.10")])]
+    )
     stored, lines = receipt_service.get(session, result.ids[0])
     assert stored.total == Decimal("3.30") and stored.item_count == Decimal("3.000")
     assert lines[0].amount == Decimal("3.30")

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from smartcomm.api.routes import audit, catalog, containers, customers, events, receipts, segment, token
+from smartcomm.api.idempotency import protect_writes
+from smartcomm.api.routes import (
+    audiences,
+    audit,
+    catalog,
+    containers,
+    customers,
+    events,
+    receipts,
+    rfm,
+    segment,
+    segments,
+    token,
+)
 from smartcomm.api.schemas import ErrorBody
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -17,9 +30,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-    for module in (token, customers, receipts, catalog, events, containers, audit):
+    for module in (token, customers, receipts, catalog, events, containers, segments, audiences, rfm, audit):
         router.include_router(module.router)
-    return router
+    return protect_writes(router)
 
 
 def build_segment_router() -> APIRouter:

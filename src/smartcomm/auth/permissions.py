@@ -45,6 +45,10 @@ class Permission(StrEnum):
     CUSTOMERS_EXPORT = "customers.export"
     SEGMENTS_VIEW = "segments.view"
     SEGMENTS_EDIT = "segments.edit"
+    AUDIENCES_VIEW = "audiences.view"
+    AUDIENCES_EDIT = "audiences.edit"
+    RFM_VIEW = "rfm.view"
+    RFM_RUN = "rfm.run"
     SETTINGS_VIEW = "settings.view"
     SETTINGS_EDIT = "settings.edit"
     USERS_MANAGE = "users.manage"
@@ -61,6 +65,10 @@ _MARKETER = frozenset(
         Permission.CUSTOMERS_EXPORT,
         Permission.SEGMENTS_VIEW,
         Permission.SEGMENTS_EDIT,
+        Permission.AUDIENCES_VIEW,
+        Permission.AUDIENCES_EDIT,
+        Permission.RFM_VIEW,
+        Permission.RFM_RUN,
     }
 )
 
@@ -69,7 +77,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SENIOR_MARKETER: _MARKETER,
     Role.MARKETER: _MARKETER,
     Role.ANALYST: frozenset(
-        {Permission.ACCOUNT, Permission.CUSTOMERS_VIEW, Permission.CUSTOMERS_EXPORT, Permission.SEGMENTS_VIEW}
+        {
+            Permission.ACCOUNT,
+            Permission.CUSTOMERS_VIEW,
+            Permission.CUSTOMERS_EXPORT,
+            Permission.SEGMENTS_VIEW,
+            Permission.AUDIENCES_VIEW,
+            Permission.RFM_VIEW,
+        }
     ),
     Role.DESIGNER: frozenset({Permission.ACCOUNT}),
     Role.OPERATOR: frozenset(

@@ -14,8 +14,14 @@ from email_validator import EmailNotValidError, validate_email
 from phonenumbers import PhoneNumberType, timezone
 
 MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.PAGER}
-LANDLINE_TYPES = {PhoneNumberType.FIXED_LINE, PhoneNumberType.VOIP, PhoneNumberType.TOLL_FREE,
-                  PhoneNumberType.SHARED_COST, PhoneNumberType.PREMIUM_RATE, PhoneNumberType.UAN}
+LANDLINE_TYPES = {
+    PhoneNumberType.FIXED_LINE,
+    PhoneNumberType.VOIP,
+    PhoneNumberType.TOLL_FREE,
+    PhoneNumberType.SHARED_COST,
+    PhoneNumberType.PREMIUM_RATE,
+    PhoneNumberType.UAN,
+}
 
 
 @dataclass(frozen=True)

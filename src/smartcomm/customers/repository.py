@@ -12,13 +12,19 @@ from smartcomm.kit.repository import Repository
 from smartcomm.models import Customer, MailingCategory, PushToken, Receipt, Subscription
 from smartcomm.models.receipts import PURCHASE_STATUSES
 
+# Customers without a value (no purchase, no registration date) come last in both directions, on both
+# databases (PostgreSQL and SQLite disagree about where NULL sorts by default).
 SORTS = {
-    "name": (Customer.last_name, Customer.first_name, Customer.id),
-    "-name": (Customer.last_name.desc(), Customer.first_name.desc(), Customer.id.desc()),
-    "registered": (Customer.registered_at, Customer.id),
-    "-registered": (Customer.registered_at.desc(), Customer.id.desc()),
-    "last_purchase": (Customer.last_purchase_at, Customer.id),
-    "-last_purchase": (Customer.last_purchase_at.desc(), Customer.id.desc()),
+    "name": (Customer.last_name.asc().nulls_last(), Customer.first_name.asc().nulls_last(), Customer.id),
+    "-name": (
+        Customer.last_name.desc().nulls_last(),
+        Customer.first_name.desc().nulls_last(),
+        Customer.id.desc(),
+    ),
+    "registered": (Customer.registered_at.asc().nulls_last(), Customer.id),
+    "-registered": (Customer.registered_at.desc().nulls_last(), Customer.id.desc()),
+    "last_purchase": (Customer.last_purchase_at.asc().nulls_last(), Customer.id),
+    "-last_purchase": (Customer.last_purchase_at.desc().nulls_last(), Customer.id.desc()),
     "total": (Customer.total_amount, Customer.id),
     "-total": (Customer.total_amount.desc(), Customer.id.desc()),
     "receipts": (Customer.receipt_count, Customer.id),
@@ -51,21 +57,28 @@ class CustomerRepository(Repository[Customer]):
         found: dict[str, int] = {}
         for part in chunks(list(dict.fromkeys(external_ids))):
             statement = select(Customer.external_id, Customer.id).where(Customer.external_id.in_(part))
-            found.update({external_id: id_ for external_id, id_ in self.session.execute(statement)})
+            found.update(dict(self.session.execute(statement).all()))
         return found
 
-    def search(self, params: PageParams, *, query: str = "", sort: str = "name",
-               restrict: Select[Any] | None = None) -> Page[Customer]:
+    def search(
+        self,
+        params: PageParams,
+        *,
+        query: str = "",
+        sort: str = "name",
+        restrict: Select[Any] | None = None,
+        default_country: str = "RU",
+    ) -> Page[Customer]:
         """Customers matching a free-text query (name prefix, phone, e-mail, ids, card, receipt number)."""
         statement = select(Customer)
         if query:
-            statement = statement.where(self._matches(query))
+            statement = statement.where(self._matches(query, default_country))
         if restrict is not None:
             statement = statement.where(Customer.id.in_(restrict))
         statement = statement.order_by(*SORTS.get(sort, SORTS["name"]))
         return self.paginate(statement, params)
 
-    def _matches(self, query: str) -> Any:
+    def _matches(self, query: str, default_country: str = "RU") -> Any:
         from smartcomm.customers.contacts import normalize_email, normalize_phone
 
         text_query = query.strip()
@@ -76,9 +89,11 @@ class CustomerRepository(Repository[Customer]):
             Customer.email == normalize_email(text_query).value,
             Customer.id.in_(select(Receipt.customer_id).where(Receipt.number == text_query)),
             # A prefix range on lower(last_name) uses the expression index on both databases.
-            and_(func.lower(Customer.last_name) >= lowered, func.lower(Customer.last_name) < lowered + "\uffff"),
+            and_(
+                func.lower(Customer.last_name) >= lowered, func.lower(Customer.last_name) < lowered + "\uffff"
+            ),
         ]
-        phone = normalize_phone(text_query)
+        phone = normalize_phone(text_query, default_country)
         if phone.valid:
             conditions.append(Customer.phone == phone.value)
         if text_query.isdigit():
@@ -86,7 +101,12 @@ class CustomerRepository(Repository[Customer]):
         words = lowered.split()
         if len(words) > 1:
             conditions.append(
-                and_(*(or_(func.lower(Customer.first_name) == w, func.lower(Customer.last_name) == w) for w in words))
+                and_(
+                    *(
+                        or_(func.lower(Customer.first_name) == w, func.lower(Customer.last_name) == w)
+                        for w in words
+                    )
+                )
             )
         return or_(*conditions)
 
@@ -105,6 +125,10 @@ class CustomerRepository(Repository[Customer]):
     def push_token(self, token: str) -> PushToken | None:
         return self.session.scalar(select(PushToken).where(PushToken.token == token))
 
+    def add_push_token(self, token: PushToken) -> None:
+        self.session.add(token)
+        self.session.flush()
+
     def subscriptions(self, customer_id: int) -> list[tuple[Subscription, MailingCategory]]:
         statement = (
             select(Subscription, MailingCategory)
@@ -113,7 +137,9 @@ class CustomerRepository(Repository[Customer]):
         )
         return [(row[0], row[1]) for row in self.session.execute(statement)]
 
-    def set_subscription(self, customer_id: int, category_id: int, channel: str, subscribed: bool | None) -> None:
+    def set_subscription(
+        self, customer_id: int, category_id: int, channel: str, subscribed: bool | None
+    ) -> None:
         """Subscribe (True), unsubscribe (False) or remove from the category (None)."""
         key = and_(
             Subscription.customer_id == customer_id,
@@ -126,7 +152,9 @@ class CustomerRepository(Repository[Customer]):
         changed = self.session.execute(update(Subscription).where(key).values(subscribed=subscribed))
         if getattr(changed, "rowcount", 0) == 0:
             self.session.add(
-                Subscription(customer_id=customer_id, category_id=category_id, channel=channel, subscribed=subscribed)
+                Subscription(
+                    customer_id=customer_id, category_id=category_id, channel=channel, subscribed=subscribed
+                )
             )
             self.session.flush()
 
@@ -137,7 +165,8 @@ class CustomerRepository(Repository[Customer]):
 # One correlated row per customer through the (customer_id, purchased_at) index.
 _AGGREGATES_SQL = text(
     """
-    UPDATE customers SET (receipt_count, total_amount, average_receipt, first_purchase_at, last_purchase_at) = (
+    UPDATE customers SET
+        (receipt_count, total_amount, average_receipt, first_purchase_at, last_purchase_at) = (
         SELECT count(*),
                coalesce(sum(r.total), 0),
                CASE WHEN count(*) > 0 THEN CAST(round(sum(r.total) * 1.0 / count(*)) AS BIGINT) ELSE 0 END,

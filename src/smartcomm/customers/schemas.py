@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
-from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from smartcomm.kit.errors import InvalidInput
+from smartcomm.kit.time import known_time_zones
 
 Channel = Literal["email", "sms", "viber", "push"]
 SubscriptionValue = Literal["Y", "N", "ND"]
@@ -26,12 +28,11 @@ class ChannelPermissions(BaseModel):
     push: bool | None = None
 
 
-class CustomerIn(BaseModel):
-    """A customer as sent by the loyalty system. On update, fields not sent stay unchanged; null clears."""
+class CustomerFields(BaseModel):
+    """A customer's profile, contacts, consent and custom fields (everything but the id)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    external_id: str = Field(min_length=1, max_length=64, description="The customer's id in your system")
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)
     middle_name: str | None = Field(default=None, max_length=100)
@@ -62,15 +63,44 @@ class CustomerIn(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value and value not in available_timezones():
+        if value and value not in known_time_zones():
             raise ValueError(f"unknown time zone {value!r}")
         return value or None
 
-    @field_validator("first_name", "last_name", "middle_name", "email", "phone", "city", "region", "country",
-                     "card_number", "card_status")
+    @field_validator(
+        "first_name",
+        "last_name",
+        "middle_name",
+        "email",
+        "phone",
+        "city",
+        "region",
+        "country",
+        "card_number",
+        "card_status",
+    )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+
+class CustomerIn(CustomerFields):
+    """A customer as sent by the loyalty system. On update, fields not sent stay unchanged; null clears."""
+
+    external_id: str = Field(min_length=1, max_length=64, description="The customer's id in your system")
+
+
+class CustomerPut(CustomerFields):
+    """A customer addressed by the id in the URL; `external_id` may be repeated but must then be the same."""
+
+    external_id: str | None = Field(default=None, max_length=64, description="Optional; the id in the URL")
+
+    def for_external_id(self, external_id: str) -> CustomerIn:
+        """The customer as a CustomerIn with the URL's id; the fields not sent stay unsent."""
+        if self.external_id is not None and self.external_id != external_id:
+            raise InvalidInput.for_field("external_id", f"differs from the id in the URL ({external_id})")
+        sent = self.model_dump(exclude_unset=True, exclude={"external_id"})
+        return CustomerIn.model_validate({**sent, "external_id": external_id})
 
 
 class CustomerBatchIn(BaseModel):

@@ -28,15 +28,35 @@ from smartcomm.kit.errors import FieldError, InvalidInput, NotFound
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.models import Customer, MailingCategory, PushToken
 from smartcomm.models.customers import CHANNELS
+from smartcomm.segments.changes import customers_changed
 from smartcomm.settings.schemas import GeneralSettings
 from smartcomm.settings.service import settings_service
 
 OBJECT_TYPE = "customer"
 PROFILE_FIELDS = (
-    "first_name", "last_name", "middle_name", "gender", "birth_date", "country", "region", "city", "time_zone",
-    "registered_at", "card_number", "card_status",
+    "first_name",
+    "last_name",
+    "middle_name",
+    "gender",
+    "birth_date",
+    "country",
+    "region",
+    "city",
+    "time_zone",
+    "registered_at",
+    "card_number",
+    "card_status",
 )
-AUDITED = (*PROFILE_FIELDS, "email", "phone", "allow_email", "allow_sms", "allow_viber", "allow_push", "custom")
+AUDITED = (
+    *PROFILE_FIELDS,
+    "email",
+    "phone",
+    "allow_email",
+    "allow_sms",
+    "allow_viber",
+    "allow_push",
+    "custom",
+)
 SUBSCRIPTION_VALUES = {"Y": True, "N": False, "ND": None}
 
 
@@ -70,9 +90,23 @@ class CustomerService:
             raise NotFound("Customer", external_id)
         return customer
 
-    def search(self, session: Session, params: PageParams, *, query: str = "", sort: str = "name") -> Page[Customer]:
-        """Customers found by name, phone, e-mail, external or platform id, card or receipt number."""
-        return CustomerRepository(session).search(params, query=query, sort=sort)
+    def search(
+        self,
+        session: Session,
+        params: PageParams,
+        *,
+        query: str = "",
+        sort: str = "name",
+        default_country: str = "RU",
+    ) -> Page[Customer]:
+        """Customers found by name, phone (in any format of `default_country`), e-mail, external or platform
+        id, card or receipt number."""
+        repository = CustomerRepository(session)
+        return repository.search(params, query=query, sort=sort, default_country=default_country)
+
+    def count(self, session: Session) -> int:
+        """The number of customers in the base."""
+        return CustomerRepository(session).count_all()
 
     def upsert(self, session: Session, actor: Actor, data: CustomerIn) -> tuple[Customer, bool]:
         """Create the customer or update the fields sent; the change is audited field by field."""
@@ -91,9 +125,15 @@ class CustomerService:
         changes = diff(before, snapshot(customer))
         if changes:
             audit_service.record(
-                session, actor, object_type=OBJECT_TYPE, object_id=customer.id, action="create" if created else "update",
-                changes=changes, object_label=customer.full_name,
+                session,
+                actor,
+                object_type=OBJECT_TYPE,
+                object_id=customer.id,
+                action="create" if created else "update",
+                changes=changes,
+                object_label=customer.full_name,
             )
+        customers_changed(session, [customer.id])
         return customer, created
 
     def upsert_batch(self, session: Session, actor: Actor, items: Sequence[CustomerIn]) -> CustomerBatchOut:
@@ -118,12 +158,19 @@ class CustomerService:
         outcomes = [UpsertOutcome(id=c.id, external_id=key, created=key in new) for key, c in touched.items()]
         created_count = sum(1 for o in outcomes if o.created)
         audit_service.record(
-            session, actor, object_type="customer_batch", object_id=f"{len(outcomes)} customers", action="upsert",
+            session,
+            actor,
+            object_type="customer_batch",
+            object_id=f"{len(outcomes)} customers",
+            action="upsert",
             changes={"created": [None, created_count], "updated": [None, len(outcomes) - created_count]},
         )
+        customers_changed(session, (outcome.id for outcome in outcomes))
         return CustomerBatchOut(created=created_count, updated=len(outcomes) - created_count, items=outcomes)
 
-    def set_permissions(self, session: Session, actor: Actor, customer: Customer, data: ChannelPermissions) -> Customer:
+    def set_permissions(
+        self, session: Session, actor: Actor, customer: Customer, data: ChannelPermissions
+    ) -> Customer:
         """Allow or forbid whole channels; channels not sent stay unchanged."""
         before = snapshot(customer)
         for channel, allowed in data.model_dump(exclude_none=True).items():
@@ -131,7 +178,9 @@ class CustomerService:
         self._flush_and_audit(session, actor, customer, before)
         return customer
 
-    def update_contacts(self, session: Session, actor: Actor, customer: Customer, data: ContactsIn) -> Customer:
+    def update_contacts(
+        self, session: Session, actor: Actor, customer: Customer, data: ContactsIn
+    ) -> Customer:
         """Replace the e-mail or phone (normalised) and add or refresh push tokens."""
         before = snapshot(customer)
         context = IntakeContext.load(session)
@@ -141,9 +190,31 @@ class CustomerService:
             self._set_phone(customer, data.phone, context.default_country)
         repository = CustomerRepository(session)
         for token in data.push_tokens:
-            self._save_push_token(repository, customer.id, token.token, token.platform, token.app, token.device_id)
+            self._save_push_token(
+                repository, customer.id, token.token, token.platform, token.app, token.device_id
+            )
         self._flush_and_audit(session, actor, customer, before, extra={"push_tokens": len(data.push_tokens)})
         return customer
+
+    def edit_contacts(
+        self, session: Session, actor: Actor, customer: Customer, *, email: str | None, phone: str | None
+    ) -> Customer:
+        """Change the e-mail and phone by hand: unlike data intake, an invalid value is refused."""
+        default_country = settings_service.read(session, GeneralSettings).sms_default_country
+        errors: list[FieldError] = []
+        if email and email != customer.email and not normalize_email(email).valid:
+            errors.append(FieldError("email", "Enter a valid e-mail address."))
+        if phone and phone != customer.phone and not normalize_phone(phone, default_country).valid:
+            errors.append(FieldError("phone", "Enter a valid phone number, e.g. +7 912 345-67-89."))
+        if errors:
+            raise InvalidInput("The contacts are not valid", errors)
+        # Only changed values are applied, so a stored invalid value can stay while the other is fixed.
+        changed = {
+            name: value
+            for name, value in (("email", email), ("phone", phone))
+            if value != getattr(customer, name)
+        }
+        return self.update_contacts(session, actor, customer, ContactsIn.model_validate(changed))
 
     def invalidate_push_token(self, session: Session, token: str) -> bool:
         """Mark a token the push provider rejected (e.g. FCM UNREGISTERED); returns whether one was found."""
@@ -164,19 +235,31 @@ class CustomerService:
         for subscription, _category in CustomerRepository(session).subscriptions(customer.id):
             state.setdefault(subscription.category_id, {})[subscription.channel] = subscription.subscribed
         return [
-            SubscriptionOut(category=c.code, name=c.name, **{ch: state.get(c.id, {}).get(ch) for ch in CHANNELS})
+            SubscriptionOut(
+                category=c.code, name=c.name, **{ch: state.get(c.id, {}).get(ch) for ch in CHANNELS}
+            )
             for c in categories
         ]
 
-    def set_subscriptions(self, session: Session, actor: Actor, customer: Customer, data: SubscriptionsIn) -> None:
+    def set_subscriptions(
+        self, session: Session, actor: Actor, customer: Customer, data: SubscriptionsIn
+    ) -> None:
         """Apply Y / N / ND per category and channel; categories not mentioned stay unchanged."""
         codes = list(data.categories)
-        known = {c.code: c for c in session.scalars(select(MailingCategory).where(MailingCategory.code.in_(codes)))}
-        unknown = [FieldError(f"categories.{code}", "unknown mailing category", "unknown") for code in codes if code not in known]
+        known = {
+            c.code: c for c in session.scalars(select(MailingCategory).where(MailingCategory.code.in_(codes)))
+        }
+        unknown = [
+            FieldError(f"categories.{code}", "unknown mailing category", "unknown")
+            for code in codes
+            if code not in known
+        ]
         if unknown:
             raise InvalidInput("Unknown mailing categories", unknown)
         repository = CustomerRepository(session)
-        before = {f"{s.category_id}:{s.channel}": s.subscribed for s, _ in repository.subscriptions(customer.id)}
+        before = {
+            f"{s.category_id}:{s.channel}": s.subscribed for s, _ in repository.subscriptions(customer.id)
+        }
         changes: dict[str, list[Any]] = {}
         for code, channels in data.categories.items():
             category = known[code]
@@ -189,11 +272,19 @@ class CustomerService:
         if changes:
             session.flush()
             audit_service.record(
-                session, actor, object_type=OBJECT_TYPE, object_id=customer.id, action="subscriptions",
-                changes=changes, object_label=customer.full_name,
+                session,
+                actor,
+                object_type=OBJECT_TYPE,
+                object_id=customer.id,
+                action="subscriptions",
+                changes=changes,
+                object_label=customer.full_name,
             )
+            customers_changed(session, [customer.id])
 
-    def _apply(self, customer: Customer, data: CustomerIn, context: IntakeContext, path: str) -> list[FieldError]:
+    def _apply(
+        self, customer: Customer, data: CustomerIn, context: IntakeContext, path: str
+    ) -> list[FieldError]:
         sent = data.model_fields_set
         for name in PROFILE_FIELDS:
             if name in sent:
@@ -207,7 +298,9 @@ class CustomerService:
                 setattr(customer, f"allow_{channel}", allowed)
         if not data.custom:
             return []
-        cleaned, errors = clean_custom_values(data.custom, context.custom_types, f"{path}.custom" if path else "custom")
+        cleaned, errors = clean_custom_values(
+            data.custom, context.custom_types, f"{path}.custom" if path else "custom"
+        )
         if not errors:
             merged = {**(customer.custom or {}), **cleaned}
             customer.custom = {k: v for k, v in merged.items() if v is not None}
@@ -227,29 +320,52 @@ class CustomerService:
             customer.time_zone = contact.time_zone
 
     def _save_push_token(
-        self, repository: CustomerRepository, customer_id: int, token: str, platform: str, app: str | None,
+        self,
+        repository: CustomerRepository,
+        customer_id: int,
+        token: str,
+        platform: str,
+        app: str | None,
         device_id: str | None,
     ) -> None:
         stored = repository.push_token(token)
         if stored is None:
-            repository.add(PushToken(customer_id=customer_id, token=token, platform=platform, app=app,
-                                     device_id=device_id))
+            repository.add_push_token(
+                PushToken(
+                    customer_id=customer_id, token=token, platform=platform, app=app, device_id=device_id
+                )
+            )
             return
         # A token moves with its device: the last customer who registered it owns it.
-        stored.customer_id, stored.platform, stored.app, stored.device_id = customer_id, platform, app, device_id
+        stored.customer_id, stored.platform, stored.app, stored.device_id = (
+            customer_id,
+            platform,
+            app,
+            device_id,
+        )
         stored.is_valid = True
 
     def _flush_and_audit(
-        self, session: Session, actor: Actor, customer: Customer, before: dict[str, Any],
+        self,
+        session: Session,
+        actor: Actor,
+        customer: Customer,
+        before: dict[str, Any],
         extra: dict[str, int] | None = None,
     ) -> None:
         session.flush()
+        customers_changed(session, [customer.id])
         changes = diff(before, snapshot(customer))
         if extra and any(extra.values()):
             changes |= {key: [None, value] for key, value in extra.items() if value}
         if changes:
             audit_service.record(
-                session, actor, object_type=OBJECT_TYPE, object_id=customer.id, action="update", changes=changes,
+                session,
+                actor,
+                object_type=OBJECT_TYPE,
+                object_id=customer.id,
+                action="update",
+                changes=changes,
                 object_label=customer.full_name,
             )
 

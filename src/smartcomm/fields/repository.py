@@ -13,10 +13,12 @@ class FieldRepository(Repository[FieldDefinition]):
 
     def for_object(self, obj: str) -> list[FieldDefinition]:
         statement = select(FieldDefinition).where(FieldDefinition.object == obj)
-        return list(self.session.scalars(statement.order_by(FieldDefinition.profile_order, FieldDefinition.id)))
+        return list(
+            self.session.scalars(statement.order_by(FieldDefinition.profile_order, FieldDefinition.id))
+        )
 
     def custom_types(self, obj: str) -> dict[str, str]:
         statement = select(FieldDefinition.code, FieldDefinition.type).where(
             FieldDefinition.object == obj, FieldDefinition.is_system.is_(False)
         )
-        return {code: type_ for code, type_ in self.session.execute(statement)}
+        return dict(self.session.execute(statement).all())

@@ -92,7 +92,9 @@ def clean_custom_values(
         field_path = f"{path}.{code}"
         field_type = types.get(code)
         if field_type is None:
-            errors.append(FieldError(field_path, "unknown custom field (define it in Settings → Fields)", "unknown"))
+            errors.append(
+                FieldError(field_path, "unknown custom field (define it in Settings → Fields)", "unknown")
+            )
             continue
         if value is None or value == "":
             cleaned[code] = None

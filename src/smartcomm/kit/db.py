@@ -57,6 +57,8 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        # SQLite's lower() folds ASCII only; text conditions of segments fold every script.
+        dbapi_connection.create_function("unicode_lower", 1, unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
@@ -66,6 +68,11 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def unicode_lower(value: object) -> str | None:
+    """lower() for SQLite in every script; like the built-in one, numbers become text."""
+    return None if value is None else str(value).lower()
 
 
 class Database:

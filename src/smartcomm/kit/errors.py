@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from smartcomm.kit.i18n import lazy
+
 
 @dataclass
 class FieldError:
@@ -46,7 +48,7 @@ class InvalidInput(DomainError):
 
 
 class Forbidden(DomainError):
-    def __init__(self, message: str = "You do not have permission to do this") -> None:
+    def __init__(self, message: str = lazy("You do not have permission to do this")) -> None:
         super().__init__(message, status_code=403, code="forbidden")
 
 

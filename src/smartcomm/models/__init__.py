@@ -11,6 +11,7 @@ from smartcomm.models.intake import IdempotencyRecord, ImportJob
 from smartcomm.models.receipts import Receipt, ReceiptLine
 from smartcomm.models.segments import (
     Audience,
+    AudienceImport,
     AudienceMember,
     CustomerRfm,
     RfmCalculation,
@@ -24,13 +25,8 @@ from smartcomm.models.users import User
 
 __all__ = [
     "Audience",
+    "AudienceImport",
     "AudienceMember",
-    "CustomerRfm",
-    "RfmCalculation",
-    "Segment",
-    "SegmentBuild",
-    "SegmentEvent",
-    "SegmentMembership",
     "AuditEntry",
     "Base",
     "Category",
@@ -39,6 +35,7 @@ __all__ = [
     "ContainerItem",
     "ContainerState",
     "Customer",
+    "CustomerRfm",
     "Dictionary",
     "DictionaryItem",
     "Event",
@@ -51,6 +48,11 @@ __all__ = [
     "PushToken",
     "Receipt",
     "ReceiptLine",
+    "RfmCalculation",
+    "Segment",
+    "SegmentBuild",
+    "SegmentEvent",
+    "SegmentMembership",
     "SettingValue",
     "Store",
     "StoredFile",

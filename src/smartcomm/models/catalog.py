@@ -16,7 +16,7 @@ SYSTEM_CLASSIFIER_CODE = "default"
 
 
 class Classifier(Base):
-    """A version of the product catalogue (e.g. online shop vs stores). One system classifier always exists."""
+    """A version of the product catalogue (e.g. online shop vs stores); a system one always exists."""
 
     __tablename__ = "classifiers"
 

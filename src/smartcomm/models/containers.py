@@ -34,7 +34,9 @@ class ContainerState(Base):
     __table_args__ = (Index("ix_container_states_changed", "container_id", "changed_at"),)
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    container_id: Mapped[int] = mapped_column(ForeignKey("containers.id", ondelete="CASCADE"), primary_key=True)
+    container_id: Mapped[int] = mapped_column(
+        ForeignKey("containers.id", ondelete="CASCADE"), primary_key=True
+    )
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     item_count: Mapped[int] = mapped_column(default=0)
 
@@ -44,7 +46,9 @@ class ContainerItem(Base):
     __table_args__ = (Index("ix_container_items_product", "product_id"),)
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    container_id: Mapped[int] = mapped_column(ForeignKey("containers.id", ondelete="CASCADE"), primary_key=True)
+    container_id: Mapped[int] = mapped_column(
+        ForeignKey("containers.id", ondelete="CASCADE"), primary_key=True
+    )
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
     quantity: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("1"))
     price: Mapped[Decimal | None] = mapped_column(Money)

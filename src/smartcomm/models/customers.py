@@ -72,7 +72,7 @@ class Customer(TimestampMixin, Base):
 
 
 class PushToken(Base):
-    """A device's push token (FCM, APNs, RuStore, Huawei, Web Push); marked invalid when the provider says so."""
+    """A device's push token (FCM, APNs, RuStore, Huawei, Web Push); invalid once the provider says so."""
 
     __tablename__ = "push_tokens"
     __table_args__ = (Index("ix_push_tokens_customer", "customer_id"),)
@@ -95,7 +95,9 @@ class Subscription(Base):
     __table_args__ = (Index("ix_subscriptions_category_channel", "category_id", "channel", "subscribed"),)
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    category_id: Mapped[int] = mapped_column(ForeignKey("mailing_categories.id", ondelete="CASCADE"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("mailing_categories.id", ondelete="CASCADE"), primary_key=True
+    )
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     subscribed: Mapped[bool]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartcomm.kit.models import Base, BigId
@@ -41,16 +41,29 @@ class EventSource(Base):
 
 
 class Event(Base):
-    """A named event with an immutable context. System events (customer_id NULL) concern everyone."""
+    """A named event with an immutable context.
+
+    System events (no customer and no visitor) concern everyone. An event of a visitor who has not
+    identified yet (a tracker `track` call) has only `visitor_id`; it is attached to the customer when
+    the visitor identifies.
+    """
 
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_customer_name_time", "customer_id", "name", "occurred_at"),
         Index("ix_events_name_time", "name", "occurred_at"),
+        Index(
+            "ix_events_visitor_time",
+            "visitor_id",
+            "occurred_at",
+            sqlite_where=text("visitor_id IS NOT NULL"),
+            postgresql_where=text("visitor_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str | None] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(100))
     occurred_at: Mapped[datetime]
     source_id: Mapped[int | None] = mapped_column(ForeignKey("event_sources.id", ondelete="SET NULL"))

@@ -34,7 +34,8 @@ class ImportJob(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     file_path: Mapped[str] = mapped_column(String(1000))
     valid_rows_only: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|rejected|failed
+    # queued | checking (first pass) | writing (second pass) | done | rejected | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
     total_rows: Mapped[int] = mapped_column(default=0)
     processed_rows: Mapped[int] = mapped_column(default=0)
     imported_rows: Mapped[int] = mapped_column(default=0)

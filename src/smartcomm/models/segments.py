@@ -112,6 +112,36 @@ class AudienceMember(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AudienceImport(Base):
+    """A CSV file of customer ids loaded into target audiences, with its counts and unmatched rows."""
+
+    __tablename__ = "audience_imports"
+    __table_args__ = (Index("ix_audience_imports_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_path: Mapped[str] = mapped_column(String(1000))
+    id_type: Mapped[str] = mapped_column(String(16))  # external_id | platform_id | phone | email
+    mode: Mapped[str] = mapped_column(String(16))  # single (one audience) | per_row (an audience per row)
+    audience_id: Mapped[int | None] = mapped_column(ForeignKey("audiences.id", ondelete="SET NULL"))
+    audience_name: Mapped[str | None] = mapped_column(String(200))  # a new audience the import creates
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
+    rows_read: Mapped[int] = mapped_column(default=0)
+    added: Mapped[int] = mapped_column(default=0)
+    already_members: Mapped[int] = mapped_column(default=0)
+    audiences_created: Mapped[int] = mapped_column(default=0)
+    unmatched_total: Mapped[int] = mapped_column(default=0)
+    # The first unmatched rows [{"row", "value", "reason"}]; the whole report is a CSV file beside the upload.
+    unmatched: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # What the import did to each audience [{"id", "name", "added", "already_members", "created"}].
+    audiences: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    message: Mapped[str | None] = mapped_column(String(1000))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
 class RfmCalculation(Base):
     """One RFM scoring of the base: its settings, score thresholds and the count of every R-F-M cell."""
 
@@ -137,13 +167,18 @@ class RfmCalculation(Base):
 
 
 class CustomerRfm(Base):
-    """A customer's current RFM scores and the values they come from."""
+    """A customer's current RFM scores and the values they come from.
+
+    Every full calculation rewrites all rows in one statement, so the table carries no foreign keys and
+    no secondary index: PostgreSQL checks a foreign key row by row, locking the parent row, and an index
+    of 125 distinct cells costs as much as the insert itself. Reads join `customers` (a deleted
+    customer's row goes at the next calculation) and list a cell by scanning this narrow table.
+    """
 
     __tablename__ = "customer_rfm"
-    __table_args__ = (Index("ix_customer_rfm_cell", "r", "f", "m"),)
 
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    calculation_id: Mapped[int] = mapped_column(ForeignKey("rfm_calculations.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    calculation_id: Mapped[int]  # the calculation whose thresholds placed the customer
     r: Mapped[int] = mapped_column(SmallInteger)
     f: Mapped[int] = mapped_column(SmallInteger)
     m: Mapped[int] = mapped_column(SmallInteger)

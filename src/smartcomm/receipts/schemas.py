@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -18,8 +19,13 @@ class ReceiptLineIn(BaseModel):
     sku: str = Field(min_length=1, max_length=64)
     quantity: Decimal = Field(default=Decimal("1"), gt=0, max_digits=15, decimal_places=3)
     price: Decimal = Field(ge=0, max_digits=16, decimal_places=2)
-    amount: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2,
-                                   description="Line total after discount; quantity × price − discount when omitted")
+    amount: Decimal | None = Field(
+        default=None,
+        ge=0,
+        max_digits=16,
+        decimal_places=2,
+        description="Line total after discount; quantity × price − discount when omitted",
+    )
     discount: Decimal = Field(default=Decimal("0"), ge=0, max_digits=16, decimal_places=2)
     custom: dict[str, Any] = Field(default_factory=dict)
 
@@ -40,8 +46,13 @@ class ReceiptIn(BaseModel):
     customer_id: int | None = Field(default=None, description="Platform id, instead of customer_external_id")
     purchased_at: datetime
     status: ReceiptStatus = "paid"
-    total: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2,
-                                  description="Receipt total after discounts; the sum of the lines when omitted")
+    total: Decimal | None = Field(
+        default=None,
+        ge=0,
+        max_digits=16,
+        decimal_places=2,
+        description="Receipt total after discounts; the sum of the lines when omitted",
+    )
     discount: Decimal = Field(default=Decimal("0"), ge=0, max_digits=16, decimal_places=2)
     bonus_earned: Decimal = Field(default=Decimal("0"), ge=0, max_digits=16, decimal_places=2)
     bonus_spent: Decimal = Field(default=Decimal("0"), ge=0, max_digits=16, decimal_places=2)
@@ -73,6 +84,7 @@ class ReceiptLineOut(BaseModel):
     position: int
     sku: str
     product_id: int | None
+    category_id: int | None
     quantity: Decimal
     price: Decimal
     amount: Decimal
@@ -96,3 +108,10 @@ class ReceiptOut(BaseModel):
     item_count: Decimal
     custom: dict[str, Any]
     lines: list[ReceiptLineOut] = []
+
+    @classmethod
+    def with_lines(cls, receipt: object, lines: Sequence[object]) -> ReceiptOut:
+        """The receipt read from its row, with its lines in order."""
+        out = cls.model_validate(receipt)
+        out.lines = [ReceiptLineOut.model_validate(line) for line in lines]
+        return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,10 +29,24 @@ class ReceiptService:
             raise InvalidInput(f"{len(errors)} problem(s) in the receipts; nothing was written", errors)
         result = ReceiptWriter(session).write(records)
         audit_service.record(
-            session, actor, object_type="receipt_batch", object_id=f"{len(records)} receipts", action="upsert",
+            session,
+            actor,
+            object_type="receipt_batch",
+            object_id=f"{len(records)} receipts",
+            action="upsert",
             changes={"created": [None, result.created], "replaced": [None, result.replaced]},
         )
         return ReceiptBatchOut(created=result.created, replaced=result.replaced, ids=result.ids)
+
+    def write_one(self, session: Session, actor: Actor, item: ReceiptIn) -> ReceiptBatchOut:
+        """Store one receipt; problems name its fields directly (`lines[0].custom.size`)."""
+        try:
+            return self.write(session, actor, [item])
+        except InvalidInput as error:
+            fields = [
+                FieldError(e.field.removeprefix("receipts[0]."), e.message, e.code) for e in error.errors
+            ]
+            raise InvalidInput(error.message, fields) from None
 
     def write_records(self, session: Session, records: Sequence[ReceiptRecord]) -> WriteResult:
         """Store already-resolved receipts (the import and tracker paths)."""
@@ -59,32 +74,60 @@ class ReceiptService:
             errors.extend(problems)
             record_lines = []
             for number, line in enumerate(item.lines):
-                line_custom, line_problems = clean_custom_values(line.custom, line_types, f"{where}.lines[{number}].custom")
+                line_custom, line_problems = clean_custom_values(
+                    line.custom, line_types, f"{where}.lines[{number}].custom"
+                )
                 errors.extend(line_problems)
                 product_id, category_id = products[line.sku]
-                record_lines.append(LineRecord(
-                    sku=line.sku, quantity=line.quantity, price=line.price, amount=line.line_amount(),
-                    discount=line.discount, product_id=product_id, category_id=category_id, custom=line_custom,
-                ))
-            total = item.total if item.total is not None else sum((ln.amount for ln in record_lines), start=0)
-            records.append(ReceiptRecord(
-                number=item.number, store_id=stores[item.store], customer_id=customer_id,
-                purchased_at=item.purchased_at, total=total, status=item.status, discount=item.discount,
-                bonus_earned=item.bonus_earned, bonus_spent=item.bonus_spent, custom=custom, lines=record_lines,
-            ))
+                record_lines.append(
+                    LineRecord(
+                        sku=line.sku,
+                        quantity=line.quantity,
+                        price=line.price,
+                        amount=line.line_amount(),
+                        discount=line.discount,
+                        product_id=product_id,
+                        category_id=category_id,
+                        custom=line_custom,
+                    )
+                )
+            total = (
+                item.total
+                if item.total is not None
+                else sum((ln.amount for ln in record_lines), start=Decimal("0"))
+            )
+            records.append(
+                ReceiptRecord(
+                    number=item.number,
+                    store_id=stores[item.store],
+                    customer_id=customer_id,
+                    purchased_at=item.purchased_at,
+                    total=total,
+                    status=item.status,
+                    discount=item.discount,
+                    bonus_earned=item.bonus_earned,
+                    bonus_spent=item.bonus_spent,
+                    custom=custom,
+                    lines=record_lines,
+                )
+            )
         return records, errors
 
     def get(self, session: Session, receipt_id: int) -> tuple[Receipt, list[ReceiptLine]]:
         receipt = session.get(Receipt, receipt_id)
         if receipt is None:
             raise NotFound("Receipt", receipt_id)
-        statement = select(ReceiptLine).where(ReceiptLine.receipt_id == receipt_id).order_by(ReceiptLine.position)
+        statement = (
+            select(ReceiptLine).where(ReceiptLine.receipt_id == receipt_id).order_by(ReceiptLine.position)
+        )
         return receipt, list(session.scalars(statement))
 
     def for_customer(self, session: Session, customer_id: int, params: PageParams) -> Page[Receipt]:
         """A customer's receipts, newest first."""
         statement = (
-            select(Receipt).where(Receipt.customer_id == customer_id).order_by(Receipt.purchased_at.desc(), Receipt.id)
+            select(Receipt)
+            .where(Receipt.customer_id == customer_id)
+            .order_by(Receipt.purchased_at.desc(), Receipt.id)
         )
         total = int(session.scalar(select(func.count()).where(Receipt.customer_id == customer_id)) or 0)
         items = list(session.scalars(statement.limit(params.size).offset(params.offset)))
@@ -93,7 +136,9 @@ class ReceiptService:
     def lines_of(self, session: Session, receipt_ids: Sequence[int]) -> dict[int, list[ReceiptLine]]:
         grouped: dict[int, list[ReceiptLine]] = {receipt_id: [] for receipt_id in receipt_ids}
         for part in chunks(list(receipt_ids)):
-            statement = select(ReceiptLine).where(ReceiptLine.receipt_id.in_(part)).order_by(ReceiptLine.position)
+            statement = (
+                select(ReceiptLine).where(ReceiptLine.receipt_id.in_(part)).order_by(ReceiptLine.position)
+            )
             for line in session.scalars(statement):
                 grouped[line.receipt_id].append(line)
         return grouped

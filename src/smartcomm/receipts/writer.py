@@ -9,18 +9,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from smartcomm.customers.repository import CustomerRepository, chunks
 from smartcomm.kit.time import utcnow
 from smartcomm.models import Receipt, ReceiptLine
 from smartcomm.models.receipts import PURCHASE_STATUSES
+from smartcomm.segments.changes import customers_changed
 
-receipts = Receipt.__table__
-lines = ReceiptLine.__table__
+receipts = cast(Table, Receipt.__table__)
+lines = cast(Table, ReceiptLine.__table__)
 
 
 @dataclass(slots=True)
@@ -84,6 +85,7 @@ class ReceiptWriter:
         customers = {r.customer_id for r in unique.values()} | {existing[k][1] for k in existing}
         if self.refresh_aggregates:
             CustomerRepository(self.session).refresh_aggregates(customers)
+        customers_changed(self.session, customers)
         ordered_ids = [ids_by_key[record.key] for record in records]
         return WriteResult(ordered_ids, len(fresh), len(resent), customers)
 
@@ -92,9 +94,9 @@ class ReceiptWriter:
         wanted = set(keys)
         found: dict[tuple[int, str], tuple[int, int]] = {}
         for part in chunks(list({number for _, number in keys})):
-            statement = select(receipts.c.id, receipts.c.store_id, receipts.c.number, receipts.c.customer_id).where(
-                receipts.c.number.in_(part)
-            )
+            statement = select(
+                receipts.c.id, receipts.c.store_id, receipts.c.number, receipts.c.customer_id
+            ).where(receipts.c.number.in_(part))
             for id_, store_id, number, customer_id in self.session.execute(statement):
                 if (store_id, number) in wanted:
                     found[(store_id, number)] = (id_, customer_id)
@@ -115,8 +117,10 @@ class ReceiptWriter:
         for part in chunks(ids):
             self.session.execute(delete(lines).where(lines.c.receipt_id.in_(part)))
         now = utcnow()
-        values = {name: bindparam(f"v_{name}") for name in self._receipt_row(resent[0][1])}
-        statement = update(receipts).where(receipts.c.id == bindparam("v_id")).values(updated_at=now, **values)
+        values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in self._receipt_row(resent[0][1])}
+        statement = (
+            update(receipts).where(receipts.c.id == bindparam("v_id")).values(updated_at=now, **values)
+        )
         rows = [{f"v_{k}": v for k, v in self._receipt_row(r).items()} | {"v_id": i} for i, r in resent]
         self.session.execute(statement, rows)
 

@@ -1,7 +1,77 @@
-"""(filled in by its feature)"""
+"""The catalogue over the API: classifiers, category trees, products and stores."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Path, Query
+
+from smartcomm.api.deps import api_requires
+from smartcomm.api.schemas import PageOut
+from smartcomm.auth.permissions import Permission
+from smartcomm.auth.principal import Principal
+from smartcomm.catalog.schemas import (
+    CategoryBatchIn,
+    CategoryBatchOut,
+    ClassifierOut,
+    ProductBatchIn,
+    ProductBatchOut,
+    ProductOut,
+    StoreBatchIn,
+    StoreBatchOut,
+    StoreOut,
+)
+from smartcomm.catalog.service import catalog_service
+from smartcomm.kit.http import DbSession
+from smartcomm.kit.pagination import MAX_PAGE_SIZE, PageParams
+
+router = APIRouter(tags=["catalogue"])
+
+Reader = Annotated[Principal, Depends(api_requires(Permission.API_READ))]
+Writer = Annotated[Principal, Depends(api_requires(Permission.API_WRITE))]
+
+
+@router.get("/classifiers", response_model=list[ClassifierOut])
+def list_classifiers(session: DbSession, _: Reader) -> list[ClassifierOut]:
+    """The classifiers (catalogue versions), the main catalogue first."""
+    return [ClassifierOut.model_validate(c) for c in catalog_service.classifiers(session)]
+
+
+@router.post("/categories/batch", response_model=CategoryBatchOut)
+def upsert_categories(session: DbSession, principal: Writer, body: CategoryBatchIn) -> CategoryBatchOut:
+    """Create or update up to 1,000 categories; a parent may come later in the batch or already exist."""
+    return catalog_service.upsert_categories(session, principal.actor, body.categories)
+
+
+@router.post("/products/batch", response_model=ProductBatchOut)
+def upsert_products(session: DbSession, principal: Writer, body: ProductBatchIn) -> ProductBatchOut:
+    """Create or update up to 1,000 products; earlier receipt lines with their SKUs get the product."""
+    return catalog_service.upsert_products(session, principal.actor, body.products)
+
+
+@router.get("/products/{sku}", response_model=ProductOut)
+def get_product(
+    session: DbSession,
+    _: Reader,
+    sku: Annotated[str, Path(min_length=1, max_length=64)],
+    classifier: Annotated[str | None, Query(max_length=64, description="Main catalogue when omitted")] = None,
+) -> ProductOut:
+    """A product by SKU."""
+    return catalog_service.product(session, sku, classifier)
+
+
+@router.post("/stores/batch", response_model=StoreBatchOut)
+def upsert_stores(session: DbSession, principal: Writer, body: StoreBatchIn) -> StoreBatchOut:
+    """Create or update up to 1,000 stores by code; fields not sent stay unchanged."""
+    return catalog_service.upsert_stores(session, principal.actor, body.stores)
+
+
+@router.get("/stores", response_model=PageOut[StoreOut])
+def list_stores(
+    session: DbSession,
+    _: Reader,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+) -> PageOut[StoreOut]:
+    """Stores ordered by code."""
+    return PageOut.of(catalog_service.stores(session, PageParams(page=page, size=size)), StoreOut)

@@ -1,0 +1,129 @@
+"""Rules for customer and system events: resolve references, then one set-based insert per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from smartcomm.audit.actor import Actor
+from smartcomm.audit.service import audit_service
+from smartcomm.events.repository import EventRepository, EventSourceRepository, SourceRef, customer_ids
+from smartcomm.events.schemas import EventBatchOut, EventIn, EventOut
+from smartcomm.kit.errors import FieldError, InvalidInput
+from smartcomm.kit.pagination import Page, PageParams
+from smartcomm.kit.time import utcnow
+from smartcomm.segments.changes import customers_changed
+
+
+def customer_reference_error(where: str, external_id: str | None) -> FieldError:
+    field = "customer_external_id" if external_id is not None else "customer_id"
+    return FieldError(f"{where}.{field}", "no customer with this id", "unknown")
+
+
+def source_error(where: str, code: str, source: SourceRef | None) -> FieldError | None:
+    """Why events may not name this source, or None when they may."""
+    if source is None:
+        return FieldError(f"{where}.source", f"no event source with the code {code!r}", "unknown")
+    if not source.is_active:
+        return FieldError(f"{where}.source", f"the event source {code!r} is inactive", "inactive")
+    return None
+
+
+class EventService:
+    def record(
+        self, session: Session, actor: Actor, items: Sequence[EventIn], *, path: str = "events"
+    ) -> EventBatchOut:
+        """Store up to 1,000 customer or system events in one insert; a repeated message_id is ignored."""
+        rows = self.to_rows(session, items, path)
+        accepted = EventRepository(session).insert(rows)
+        customers_changed(session, (row["customer_id"] for row in rows))
+        duplicates = len(items) - accepted
+        audit_service.record(
+            session,
+            actor,
+            object_type="event_batch",
+            object_id=f"{len(items)} events",
+            action="create",
+            changes={"accepted": [None, accepted], "duplicates": [None, duplicates]},
+        )
+        return EventBatchOut(accepted=accepted, duplicates=duplicates)
+
+    def to_rows(self, session: Session, items: Sequence[EventIn], path: str) -> list[dict[str, Any]]:
+        """Insert rows for the events; any unknown customer or source rejects them all, naming the field."""
+        customers = customer_ids(
+            session,
+            [item.customer_external_id for item in items if item.customer_external_id is not None],
+            [item.customer_id for item in items if item.customer_id is not None],
+        )
+        sources = EventSourceRepository(session).with_codes([item.source for item in items if item.source])
+        system_id = next(source.id for source in sources.values() if source.is_system)
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        errors: list[FieldError] = []
+        for index, item in enumerate(items):
+            where = f"{path}[{index}]"
+            customer_id = self._customer_of(item, customers, where, errors)
+            source_id = self._source_of(item.source, sources, where, errors) or system_id
+            rows.append(self._row(item, customer_id, source_id, now))
+        if errors:
+            raise InvalidInput(f"{len(errors)} problem(s) in the events; nothing was written", errors)
+        return rows
+
+    def for_customer(self, session: Session, customer_id: int, params: PageParams) -> Page[EventOut]:
+        """A customer's events, newest first."""
+        page = EventRepository(session).for_customer(customer_id, params)
+        items = [
+            EventOut(
+                id=event.id,
+                name=event.name,
+                occurred_at=event.occurred_at,
+                source=source,
+                context=event.context,
+                message_id=event.message_id,
+                received_at=event.received_at,
+            )
+            for event, source in page.items
+        ]
+        return Page(items=items, total=page.total, page=page.page, size=page.size)
+
+    @staticmethod
+    def _customer_of(
+        item: EventIn, customers: dict[str, int], where: str, errors: list[FieldError]
+    ) -> int | None:
+        if item.customer_external_id is None and item.customer_id is None:
+            return None  # a system event
+        customer_id = customers.get(item.customer_external_id or f"#{item.customer_id}")
+        if customer_id is None:
+            errors.append(customer_reference_error(where, item.customer_external_id))
+        return customer_id
+
+    @staticmethod
+    def _source_of(
+        code: str | None, sources: dict[str, SourceRef], where: str, errors: list[FieldError]
+    ) -> int | None:
+        if code is None:
+            return None
+        source = sources.get(code)
+        problem = source_error(where, code, source)
+        if problem is not None:
+            errors.append(problem)
+        return source.id if source is not None else None
+
+    @staticmethod
+    def _row(item: EventIn, customer_id: int | None, source_id: int, now: datetime) -> dict[str, Any]:
+        return {
+            "customer_id": customer_id,
+            "visitor_id": None,
+            "name": item.name,
+            "occurred_at": item.occurred_at or now,
+            "source_id": source_id,
+            "context": item.context,
+            "message_id": item.message_id,
+            "received_at": now,
+        }
+
+
+event_service = EventService()

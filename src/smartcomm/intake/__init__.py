@@ -1,0 +1,1 @@
+"""Bookkeeping of data intake: the answers kept for idempotent API writes."""
