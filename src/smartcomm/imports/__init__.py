@@ -1,0 +1,1 @@
+"""CSV import of customers, receipts with their lines, and products."""

@@ -1,0 +1,170 @@
+"""SQL of imports: the import jobs, and bulk statements on the raw connection for the write pass.
+
+Bulk rows go through the DBAPI cursor of the session's own connection (so they share its
+transaction): `executemany` on SQLite, `COPY … FROM STDIN` on PostgreSQL. Values must then already be
+in their stored form: money in minor units, and on SQLite times as the text SQLAlchemy writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from smartcomm.customers.repository import chunks
+from smartcomm.kit.pagination import Page, PageParams
+from smartcomm.kit.repository import Repository
+from smartcomm.models import ImportJob, User
+
+RUNNING = ("queued", "checking", "writing")
+
+
+class ImportJobRepository(Repository[ImportJob]):
+    model = ImportJob
+
+    def search(self, params: PageParams) -> Page[tuple[ImportJob, str | None]]:
+        """Imports newest first, each with the name of the staff user who started it."""
+        statement = (
+            select(ImportJob, User.full_name)
+            .outerjoin(User, User.id == ImportJob.created_by_id)
+            .order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
+        )
+        total = int(self.session.scalar(select(func.count()).select_from(ImportJob)) or 0)
+        rows = self.session.execute(statement.limit(params.size).offset(params.offset)).all()
+        items: list[tuple[ImportJob, str | None]] = [(job, name) for job, name in rows]
+        return Page(items=items, total=total, page=params.page, size=params.size)
+
+    def creator_name(self, job: ImportJob) -> str | None:
+        if job.created_by_id is None:
+            return None
+        return self.session.scalar(select(User.full_name).where(User.id == job.created_by_id))
+
+    def claim(self, job_id: int, now: datetime) -> bool:
+        """Move a queued job to checking; False when another worker took it or it already ran."""
+        statement = (
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status == "queued")
+            .values(status="checking", started_at=now)
+        )
+        return bool(getattr(self.session.execute(statement), "rowcount", 0))
+
+    def set_progress(self, job_id: int, **values: Any) -> None:
+        self.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+
+    def any_running(self, ids: Sequence[int]) -> bool:
+        statement = select(ImportJob.id).where(ImportJob.id.in_(ids), ImportJob.status.in_(RUNNING))
+        return self.session.scalar(statement.limit(1)) is not None
+
+
+class Bulk:
+    """Bulk writes on the session's connection, in its transaction, shaped for the backend."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.is_sqlite = session.get_bind().dialect.name == "sqlite"
+        self._next_ids: dict[str, int] = {}
+
+    @property
+    def mark(self) -> str:
+        return "?" if self.is_sqlite else "%s"
+
+    def cursor(self) -> Any:
+        self.session.flush()
+        return self.session.connection().connection.cursor()
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        cursor = self.cursor()
+        names = ", ".join(columns)
+        if self.is_sqlite:
+            marks = ", ".join("?" * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608 (our names)
+            return
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def update_by_id(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """UPDATE table SET columns WHERE id = last value of each row."""
+        if not rows:
+            return
+        mark = self.mark
+        assignments = ", ".join(f"{name} = {mark}" for name in columns)
+        statement = f"UPDATE {table} SET {assignments} WHERE id = {mark}"  # noqa: S608 (our names)
+        self.cursor().executemany(statement, rows)
+
+    def delete_where_in(self, table: str, column: str, values: Sequence[int]) -> None:
+        cursor, mark = self.cursor(), self.mark
+        for part in chunks(list(values)):
+            marks = ", ".join([mark] * len(part))
+            cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", list(part))  # noqa: S608
+
+    def rows_where_in(self, table: str, columns: Sequence[str], key: str, keys: Sequence[Any]) -> list[Any]:
+        """`columns` of the rows whose `key` is one of `keys` (a few statements however many keys)."""
+        cursor, names, found = self.cursor(), ", ".join(columns), []
+        for part in chunks(list(keys)):
+            if self.is_sqlite:
+                marks = ", ".join("?" * len(part))
+                cursor.execute(f"SELECT {names} FROM {table} WHERE {key} IN ({marks})", list(part))  # noqa: S608
+            else:
+                cursor.execute(f"SELECT {names} FROM {table} WHERE {key} = ANY(%s)", [list(part)])  # noqa: S608
+            found.extend(cursor.fetchall())
+        return found
+
+    def pairs_where_in(self, table: str, key: str, value: str, keys: Sequence[Any]) -> dict[Any, Any]:
+        """{key: value} of the rows whose `key` is one of `keys`."""
+        return dict(self.rows_where_in(table, (key, value), key, keys))
+
+    def is_empty(self, table: str) -> bool:
+        cursor = self.cursor()
+        cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")  # noqa: S608 (our names)
+        return cursor.fetchone() is None
+
+    def new_ids(self, table: str, count: int) -> list[int]:
+        """Ids for `count` new rows: from the sequence on PostgreSQL, after the largest id on SQLite.
+
+        On SQLite the write transaction holds the database lock, so nobody else can take these ids, and
+        they are the ones SQLite itself would have given.
+        """
+        if count == 0:
+            return []
+        cursor = self.cursor()
+        if not self.is_sqlite:
+            sequence = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
+            cursor.execute(f"{sequence} FROM generate_series(1, %s)", [count])
+            return [row[0] for row in cursor.fetchall()]
+        if table not in self._next_ids:
+            cursor.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")  # noqa: S608 (our names)
+            self._next_ids[table] = int(cursor.fetchone()[0])
+        first = self._next_ids[table]
+        self._next_ids[table] = first + count
+        return list(range(first, first + count))
+
+    def moment(self, value: datetime) -> Any:
+        """A UTC time as stored: SQLAlchemy's DATETIME text on SQLite, the aware value on PostgreSQL."""
+        if not self.is_sqlite:
+            return value
+        value = value.astimezone(UTC)
+        return (
+            f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+            f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+        )
+
+
+def update_by_key(session: Session, table: Any, key: str, rows: Iterable[dict[str, Any]]) -> None:
+    """Executemany UPDATE of `table` by its `key` column; rows with the same columns go together."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for names, group in groups.items():
+        columns = [name for name in names if name != key]
+        statement = (
+            update(table)
+            .where(table.c[key] == bindparam(f"b_{key}"))
+            .values({name: bindparam(f"b_{name}") for name in columns})
+        )
+        session.execute(statement, [{f"b_{name}": row[name] for name in names} for row in group])
