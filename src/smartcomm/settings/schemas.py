@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import ClassVar, Literal
-from zoneinfo import available_timezones
 
 import phonenumbers
 from babel.numbers import list_currencies
 from pydantic import BaseModel, Field, field_validator
+
+from smartcomm.kit.time import known_time_zones
 
 
 class SettingsGroup(BaseModel):
@@ -28,7 +29,7 @@ class GeneralSettings(SettingsGroup):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in available_timezones():
+        if value not in known_time_zones():
             raise ValueError(f"unknown time zone {value!r}")
         return value
 
@@ -62,3 +63,10 @@ class RfmSettings(SettingsGroup):
     period_days: int = Field(default=365, ge=30, le=1825)
     base_segment_id: int | None = None  # None: the whole base
     runs_per_day: int = Field(default=4, ge=1, le=24)
+
+
+class TrackingSettings(SettingsGroup):
+    prefix: ClassVar[str] = "tracking"
+
+    # A tracker `track` call with this event name is a purchase: it becomes a receipt.
+    purchase_event: str = Field(default="Order Completed", min_length=1, max_length=100)

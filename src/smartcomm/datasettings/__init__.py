@@ -1,0 +1,1 @@
+"""Data settings: fields, dictionaries, mailing categories, classifiers, event sources and containers."""

@@ -1,7 +1,0 @@
-"""(filled in by its feature)"""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-router = APIRouter()
