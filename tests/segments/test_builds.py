@@ -161,3 +161,37 @@ def test_segments_may_not_depend_on_themselves(session: Session) -> None:
     with pytest.raises(InvalidInput):
         segment_service.update(session, ACTOR, first.id, SegmentUpdate(rules=rules(member_of_second)))
     assert [s.name for s in segment_service.in_dependency_order(session)] == ["A", "B"]
+
+
+def test_committed_receipt_refreshes_segments_through_the_job(session: Session) -> None:
+    [olga] = people(session, "Kazan")
+    spenders = rules({"metric": "purchases.count", "operator": "gte", "value": 1})
+    segment = segment_service.create(session, ACTOR, SegmentIn(name="Buyers", rules=spenders))
+    segment_service.build(session, segment.id, "manual")
+    session.commit()
+    assert current_members(session, segment.id) == set()
+
+    buy(session, olga, "R1", "10.00")
+    session.commit()  # the refresh job runs once the transaction commits
+    assert current_members(session, segment.id) == {"C0"}
+    kinds = [
+        e.kind for e in session.scalars(select(SegmentEvent).where(SegmentEvent.segment_id == segment.id))
+    ]
+    assert kinds == ["entered"]
+
+
+def test_committed_receipt_moves_the_rfm_cell_through_the_job(session: Session) -> None:
+    from smartcomm.models import CustomerRfm
+    from smartcomm.rfm.service import rfm_service
+
+    ivan, olga = people(session, "Moscow", "Kazan")
+    buy(session, ivan, "R1", "50.00", when="2026-11-01T10:00:00+00:00")
+    session.commit()
+    rfm_service.run(session, "manual")
+    session.commit()
+    assert session.get(CustomerRfm, olga.id) is None  # no purchase yet: not scored
+
+    buy(session, olga, "R2", "900.00")
+    session.commit()  # the job re-places Olga against the latest calculation's ranges
+    scores = session.get(CustomerRfm, olga.id)
+    assert scores is not None and scores.m == 5 and scores.frequency == 1

@@ -6,10 +6,15 @@ Stored as JSON with a version; validated by pydantic on the way in, and against 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+
+from smartcomm.kit.errors import FieldError, InvalidInput
+from smartcomm.kit.i18n import lazy
 
 RULES_VERSION = 1
 MAX_DEPTH = 6
@@ -113,3 +118,100 @@ def _walk(group: Group, path: str) -> list[tuple[str, Condition]]:
         else:
             found.append((child_path, child))
     return found
+
+
+# What to say about a missing or malformed node field, instead of pydantic's wording.
+FIELD_MESSAGES = {"metric": lazy("Choose an attribute"), "operator": lazy("Choose an operator")}
+
+
+def parse_rules(raw: Any) -> SegmentRules:
+    """A rule tree from JSON text or data; every problem names its node (root.children[1] …)."""
+    raw = parse_json(raw)
+    try:
+        return SegmentRules.model_validate(raw)
+    except ValidationError as error:
+        problems = [
+            FieldError(node_path(item["loc"]), _message(item), "invalid_condition") for item in error.errors()
+        ]
+        raise InvalidInput("The segment conditions are not valid", _first_per_node(problems)) from error
+
+
+def parse_json(raw: Any) -> Any:
+    """JSON text as data (other values pass unchanged); unreadable text is refused."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError as error:
+        raise InvalidInput.for_field("rules", "the conditions are not valid JSON") from error
+
+
+def node_path(location: tuple[int | str, ...]) -> str:
+    """The path of the group or condition a validation error is about (its fields are left out)."""
+    path, items = "root", list(location)
+    if not items or items[0] != "root":
+        return "root"
+    index = 1
+    while index + 1 < len(items) and items[index] == "children" and isinstance(items[index + 1], int):
+        path += f".children[{items[index + 1]}]"
+        index += 2
+        if index < len(items) and items[index] in ("condition", "group"):
+            index += 1
+    return path
+
+
+def _message(item: ErrorDetails) -> str:
+    field = item["loc"][-1] if item["loc"] else ""
+    if isinstance(field, str) and field in FIELD_MESSAGES:
+        return FIELD_MESSAGES[field]
+    return str(item["msg"]).removeprefix("Value error, ")
+
+
+def _first_per_node(problems: list[FieldError]) -> list[FieldError]:
+    seen: dict[str, FieldError] = {}
+    for problem in problems:
+        seen.setdefault(problem.field, problem)
+    return list(seen.values())
+
+
+def loose_conditions(raw: Any) -> list[Condition]:
+    """The well-formed conditions anywhere in a tree that may not validate as a whole (for labelling)."""
+    found: list[Condition] = []
+    pending = [raw.get("root")] if isinstance(raw, dict) else []
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        if "children" in node and isinstance(node["children"], list):
+            pending.extend(node["children"])
+            continue
+        try:
+            found.append(Condition.model_validate(node))
+        except ValidationError:
+            continue
+    return found
+
+
+def drop_unfinished(raw: Any) -> tuple[Any, int]:
+    """The tree without the conditions that have no metric chosen yet, and how many there were.
+
+    The builder's live count leaves such conditions out while they are being added; saving reports them.
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("root"), dict):
+        return raw, 0
+    root, dropped = _prune(raw["root"])
+    return {**raw, "root": root}, dropped
+
+
+def _prune(group: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    children, dropped = [], 0
+    for child in group.get("children") or []:
+        if isinstance(child, dict) and isinstance(child.get("children"), list):
+            pruned, inner = _prune(child)
+            children.append(pruned)
+            dropped += inner
+        elif isinstance(child, dict) and not child.get("metric"):
+            dropped += 1
+        else:
+            children.append(child)
+    return {**group, "children": children}, dropped

@@ -76,3 +76,68 @@ class BuildOut(BaseModel):
     entered: int
     exited: int
     error: str | None
+
+
+class OperatorOut(BaseModel):
+    key: str
+    label: str
+
+
+class ParamOut(BaseModel):
+    """A parameter of a metric; `kind` says which widget or value it takes (period, product, category …)."""
+
+    name: str
+    label: str
+    kind: str
+    required: bool
+
+
+class ChoiceOut(BaseModel):
+    value: str
+    label: str
+
+
+class MetricOut(BaseModel):
+    """One entry of the metric catalogue: what a condition may test and how."""
+
+    key: str
+    label: str
+    group: str
+    value_type: str
+    operators: list[OperatorOut]
+    params: list[ParamOut]
+    choices: list[ChoiceOut]
+    unit: str | None
+
+
+class OptionOut(BaseModel):
+    """A choice offered for a parameter (a product, a category, a store …): the value stored in the rules."""
+
+    value: str
+    label: str
+    hint: str | None = None
+
+
+class SegmentMemberOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    external_id: str
+    last_name: str | None
+    first_name: str | None
+    email: str | None
+    phone: str | None
+    entered_at: datetime
+
+
+class CustomerSegmentOut(BaseModel):
+    """A segment the customer is in (as of its last build), and since when."""
+
+    id: int
+    name: str
+    entered_at: datetime
+
+
+class BuildQueuedOut(BaseModel):
+    segment_id: int
+    status: str

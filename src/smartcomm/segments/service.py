@@ -3,31 +3,54 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service, diff
+from smartcomm.customers.repository import CustomerRepository
 from smartcomm.fields.repository import FieldRepository
 from smartcomm.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from smartcomm.kit.jobs import enqueue_after_commit
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import ensure_utc, utcnow
-from smartcomm.models import Customer, Segment, SegmentBuild
+from smartcomm.models import Customer, Segment, SegmentBuild, SegmentMembership
+from smartcomm.segments.catalog import CHANNELS, build_catalogue
 from smartcomm.segments.compiler import compile_rules
+from smartcomm.segments.describe import DescribedGroup, describe
 from smartcomm.segments.materialize import Diff, apply_for_customers, apply_full
 from smartcomm.segments.metrics import CompileContext
-from smartcomm.segments.repository import SegmentRepository
-from smartcomm.segments.rules import SegmentRules
-from smartcomm.segments.schemas import PreviewOut, SegmentIn, SegmentMetrics, SegmentUpdate
+from smartcomm.segments.repository import LookupRepository, SegmentRepository
+from smartcomm.segments.rules import Condition, SegmentRules
+from smartcomm.segments.schemas import (
+    MetricOut,
+    OptionOut,
+    PreviewOut,
+    SegmentIn,
+    SegmentMetrics,
+    SegmentUpdate,
+)
 from smartcomm.settings.schemas import GeneralSettings, RfmSettings, SegmentSettings
 from smartcomm.settings.service import settings_service
 
 OBJECT_TYPE = "segment"
+LOOKUP_LIMIT = 20
+# Parameter kinds whose values are ids (or codes) of rows with a name to show.
+NAMED_KINDS = (
+    "product",
+    "category",
+    "store",
+    "source",
+    "container",
+    "mailing_category",
+    "audience",
+    "segment",
+)
 
 
 def referenced_segments(rules: SegmentRules) -> set[int]:
@@ -64,6 +87,10 @@ class SegmentService:
         base = int(session.scalar(select(func.count()).select_from(Customer)) or 0)
         return PreviewOut(count=count, base=base, base_share=round(count / base, 4) if base else 0.0)
 
+    def check(self, session: Session, rules: SegmentRules) -> None:
+        """Raise InvalidInput naming each condition that does not fit its metric (nothing is evaluated)."""
+        compile_rules(rules, self.context(session))
+
     def create(self, session: Session, actor: Actor, data: SegmentIn) -> Segment:
         """Save a new segment and build it after the transaction commits."""
         self._validate(session, data.rules, None)
@@ -83,7 +110,7 @@ class SegmentService:
             changes=diff({}, {"name": segment.name, "rules": segment.rules}),
             object_label=segment.name,
         )
-        self._build_after_commit(session, segment.id, "rules")
+        self._build_after_commit(session, segment, "rules")
         return segment
 
     def update(self, session: Session, actor: Actor, segment_id: int, data: SegmentUpdate) -> Segment:
@@ -100,7 +127,7 @@ class SegmentService:
             if new_rules != segment.rules:
                 segment.rules = new_rules
                 segment.rules_revision += 1
-                self._build_after_commit(session, segment.id, "rules")
+                self._build_after_commit(session, segment, "rules")
         session.flush()
         changes = diff(
             before, {"name": segment.name, "description": segment.description, "rules": segment.rules}
@@ -120,9 +147,9 @@ class SegmentService:
     def delete(self, session: Session, actor: Actor, segment_id: int) -> None:
         """Delete a segment that no other segment and no RFM setting relies on."""
         segment = self.get(session, segment_id)
-        users = [s.name for s in SegmentRepository(session).all() if segment_id in self._references(s)]
+        users = [s.name for s in self.used_by(session, segment_id)]
         if users:
-            raise Conflict(f"The segment is used by: {', '.join(sorted(users))}")
+            raise Conflict(f"The segment is used by: {', '.join(users)}")
         if settings_service.read(session, RfmSettings).base_segment_id == segment_id:
             raise Conflict("The segment is the base of the RFM analysis (Settings of RFM segments)")
         audit_service.record(
@@ -135,6 +162,11 @@ class SegmentService:
             object_label=segment.name,
         )
         SegmentRepository(session).delete(segment)
+
+    def used_by(self, session: Session, segment_id: int) -> list[Segment]:
+        """The segments whose conditions test membership of this one, by name."""
+        users = [s for s in SegmentRepository(session).all() if segment_id in self._references(s)]
+        return sorted(users, key=lambda s: (s.name, s.id))
 
     def build(self, session: Session, segment_id: int, trigger: str) -> SegmentBuild:
         """Evaluate the segment and store its membership diff, build record and metrics."""
@@ -207,10 +239,15 @@ class SegmentService:
 
     def is_stale(self, session: Session, segment: Segment, now: datetime | None = None) -> bool:
         """Not built within twice the rebuild interval (or never built)."""
-        if segment.last_built_at is None:
-            return True
+        return segment.id in self.stale_ids(session, [segment], now)
+
+    def stale_ids(
+        self, session: Session, segments: Iterable[Segment], now: datetime | None = None
+    ) -> set[int]:
+        """The ids of the stale segments among these (the settings are read once for all of them)."""
         interval = settings_service.read(session, SegmentSettings).rebuild_interval_hours
-        return ensure_utc(segment.last_built_at) < (now or utcnow()) - timedelta(hours=2 * interval)
+        limit = (now or utcnow()) - timedelta(hours=2 * interval)
+        return {s.id for s in segments if s.last_built_at is None or ensure_utc(s.last_built_at) < limit}
 
     def due_for_rebuild(self, session: Session, now: datetime | None = None) -> list[int]:
         interval = timedelta(hours=settings_service.read(session, SegmentSettings).rebuild_interval_hours)
@@ -220,6 +257,120 @@ class SegmentService:
             for s in self.in_dependency_order(session)
             if s.last_built_at is None or ensure_utc(s.last_built_at) <= moment - interval
         ]
+
+    # --- the builder: catalogue, lookups, names, words ---------------------------------------------------
+
+    def catalogue(self, session: Session) -> list[MetricOut]:
+        """Every metric a condition may use, custom customer fields included, in the builder's order."""
+        return build_catalogue(SegmentRepository(session).builder_fields(), self.context(session))
+
+    def lookup(self, session: Session, kind: str, query: str = "") -> list[OptionOut]:
+        """Values offered for a parameter of this kind whose name contains `query` (at most 20)."""
+        repository, query = LookupRepository(session), query.strip()
+        if kind == "category":
+            rows = repository.categories(query, LOOKUP_LIMIT)
+        elif kind == "event":
+            rows = [(name, name, None) for name in repository.event_names(query, LOOKUP_LIMIT)]
+        elif kind == "channel":
+            rows = [(code, str(label), None) for code, label in CHANNELS.items()]
+        elif kind in NAMED_KINDS:
+            rows = repository.search(kind, query, LOOKUP_LIMIT)
+        else:
+            raise NotFound("Parameter kind", kind)
+        return [OptionOut(value=value, label=label, hint=hint) for value, label, hint in rows]
+
+    def labels(
+        self, session: Session, conditions: Iterable[Condition], catalogue: list[MetricOut]
+    ) -> dict[str, str]:
+        """Names of the ids the conditions refer to, keyed "kind:value" (e.g. "category:12" → "Dairy")."""
+        kinds = {metric.key: {p.name: p.kind for p in metric.params} for metric in catalogue}
+        wanted: dict[str, set[str]] = {}
+        for condition in conditions:
+            for name, kind in kinds.get(condition.metric, {}).items():
+                value = condition.params.get(name)
+                if kind in NAMED_KINDS and value not in (None, ""):
+                    wanted.setdefault(kind, set()).add(str(value))
+        repository = LookupRepository(session)
+        return {
+            f"{kind}:{value}": label
+            for kind, values in wanted.items()
+            for value, label in repository.names(kind, values).items()
+        }
+
+    def describe(self, session: Session, rules: SegmentRules) -> DescribedGroup:
+        """The rules in words, with the names of the products, categories, audiences … they refer to."""
+        catalogue = self.catalogue(session)
+        names = self.labels(session, [condition for _path, condition in rules.conditions()], catalogue)
+        return describe(rules, {metric.key: metric for metric in catalogue}, names)
+
+    # --- actions on a segment -----------------------------------------------------------------------------
+
+    def request_build(self, session: Session, actor: Actor, segment_id: int) -> Segment:
+        """Build the segment now (after the transaction commits); the page shows it running until then."""
+        segment = self.get(session, segment_id)
+        audit_service.record(
+            session,
+            actor,
+            object_type=OBJECT_TYPE,
+            object_id=segment.id,
+            action="build",
+            object_label=segment.name,
+        )
+        self._build_after_commit(session, segment, "manual")
+        session.flush()
+        return segment
+
+    def record_export(
+        self, session: Session, actor: Actor, segment_id: int, file_format: str = "csv"
+    ) -> Segment:
+        """Write the export of a segment's members to the action history (who took which data, how much)."""
+        segment = self.get(session, segment_id)
+        audit_service.record(
+            session,
+            actor,
+            object_type=OBJECT_TYPE,
+            object_id=segment.id,
+            action="export",
+            changes={"format": [None, file_format], "members": [None, segment.member_count]},
+            object_label=segment.name,
+        )
+        return segment
+
+    def export_batches(self, session: Session, segment_id: int, size: int = 1000) -> Iterator[Sequence[Any]]:
+        """The current members with their export columns, in batches of `size` (keyset by customer id)."""
+        repository, after = SegmentRepository(session), 0
+        while True:
+            batch = repository.export_batch(segment_id, after, size)
+            if not batch:
+                return
+            yield [tuple(row)[1:] for row in batch]
+            after = int(batch[-1][0])
+
+    def member_rows(
+        self, session: Session, segment_id: int, params: PageParams
+    ) -> Page[tuple[Customer, datetime]]:
+        """Current members by name, each with the moment they entered the segment."""
+        return SegmentRepository(session).member_rows(segment_id, params)
+
+    def search_customers(
+        self,
+        session: Session,
+        rules: SegmentRules,
+        params: PageParams,
+        *,
+        query: str = "",
+        sort: str = "name",
+        default_country: str = "RU",
+    ) -> Page[Customer]:
+        """The customer list restricted to the customers the rules select right now (the list filter)."""
+        matching = compile_rules(rules, self.context(session))
+        return CustomerRepository(session).search(
+            params, query=query, sort=sort, restrict=matching, default_country=default_country
+        )
+
+    def segments_of(self, session: Session, customer_id: int) -> list[tuple[Segment, SegmentMembership]]:
+        """The segments a customer is in as of their last builds, by name, with the current stay."""
+        return SegmentRepository(session).segments_of_customer(customer_id)
 
     def in_dependency_order(self, session: Session) -> list[Segment]:
         """Every segment after the segments it tests membership of."""
@@ -288,10 +439,12 @@ class SegmentService:
         segment.last_build_error = None
         session.flush()
 
-    def _build_after_commit(self, session: Session, segment_id: int, trigger: str) -> None:
+    def _build_after_commit(self, session: Session, segment: Segment, trigger: str) -> None:
         from smartcomm.segments.tasks import build_segment
 
-        enqueue_after_commit(session, build_segment, segment_id, trigger)
+        # Shown as "building" until the job stores its result (done or failed).
+        segment.last_build_status = "running"
+        enqueue_after_commit(session, build_segment, segment.id, trigger)
 
 
 def _money(value: Decimal) -> Decimal:

@@ -15,7 +15,10 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, true
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, Select, String, and_, false, not_, or_, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from smartcomm.kit.i18n import LazyString, lazy
 from smartcomm.models import Customer
@@ -88,14 +91,16 @@ class CompileContext:
         return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
 
     def period_bounds(self, period: Period | None) -> tuple[datetime | None, datetime | None]:
-        """[start, end) in UTC; "last N days" counts today as one of the N days."""
+        """[start, end) in UTC; "last N days" counts today as one of the N days and ends with today."""
         if period is None or period.kind == "all":
             return None, None
         if period.kind == "between":
             assert period.start and period.end
             return self.day_start(period.start), self.day_start(period.end + timedelta(days=1))
         assert period.n is not None
-        return self.day_start(self.days_back(period.n, period.unit)), None
+        start = self.day_start(self.days_back(period.n, period.unit))
+        # Rows dated after today (clock skew, planned events) are not "in the last N days".
+        return start, self.day_start(self.today + timedelta(days=1))
 
     def days_back(self, n: int, unit: str) -> date:
         if unit == "months":
@@ -275,10 +280,31 @@ def _compare_ordered(expr: Any, operator: str, value: Any) -> ColumnElement[bool
     raise MetricError(f"operator {operator!r} is not supported here")
 
 
-def _compare_string(expr: Any, operator: str, value: Any) -> ColumnElement[bool]:
-    from sqlalchemy import func
+class TextLower(FunctionElement[str]):
+    """Lower case in every script: SQLite's own lower() folds ASCII only, so there the database's
+    `unicode_lower` (registered on every SQLite connection) is used; elsewhere plain lower()."""
 
-    lowered = func.lower(expr)
+    type = String()
+    name = "lower"
+    inherit_cache = True
+
+
+@compiles(TextLower)
+def _text_lower(element: TextLower, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(TextLower, "sqlite")
+def _text_lower_sqlite(element: TextLower, compiler: Any, **kw: Any) -> str:
+    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
+
+
+def text_lower(expr: Any) -> TextLower:
+    return TextLower(expr)
+
+
+def _compare_string(expr: Any, operator: str, value: Any) -> ColumnElement[bool]:
+    lowered = text_lower(expr)
     if operator == "eq":
         return lowered == value.lower()
     if operator == "ne":
@@ -390,8 +416,9 @@ def period_of(condition: Condition) -> Period | None:
         return None
     try:
         return raw if isinstance(raw, Period) else Period.model_validate(raw)
-    except ValueError as error:
-        raise MetricError(f"invalid period: {error}") from error
+    except ValidationError as error:
+        reason = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise MetricError(f"invalid period: {reason}") from error
 
 
 def always(value: bool) -> ColumnElement[bool]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, String, exists, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from smartcomm.kit.i18n import lazy
 from smartcomm.models import (
@@ -16,6 +19,7 @@ from smartcomm.models import (
     EventSource,
     Product,
     WebEvent,
+    WebSession,
 )
 from smartcomm.segments.metrics.base import (
     PERIOD,
@@ -29,6 +33,7 @@ from smartcomm.segments.metrics.base import (
     per_customer,
     period_of,
     registry,
+    text_lower,
 )
 from smartcomm.segments.metrics.profile import days_since
 from smartcomm.segments.metrics.purchases import category_subtree
@@ -59,10 +64,38 @@ def _context_filters(condition: Condition) -> list[Any]:
     for item in items:
         if not isinstance(item, dict) or not item.get("key"):
             raise MetricError("a context filter needs a key and a value")
-        filters.append(
-            func.lower(Event.context[str(item["key"])].as_string()) == str(item.get("value", "")).lower()
-        )
+        filters.append(text_lower(context_text(str(item["key"]))) == str(item.get("value", "")).lower())
     return filters
+
+
+class _ContextText(FunctionElement[str]):
+    """One member of the event context as text: strings as sent, numbers and yes/no as JSON spells them.
+
+    Arguments: the portable text extraction, the JSON column and the SQLite path of the member. SQLite's
+    json_extract reads yes/no as 1/0, so there the JSON type decides first.
+    """
+
+    type = String()
+    name = "context_text"
+    inherit_cache = True
+
+
+@compiles(_ContextText)
+def _context_text(element: _ContextText, compiler: Any, **kw: Any) -> str:
+    portable = next(iter(element.clauses))
+    return str(compiler.process(portable, **kw))
+
+
+@compiles(_ContextText, "sqlite")
+def _context_text_sqlite(element: _ContextText, compiler: Any, **kw: Any) -> str:
+    portable, column, path = (compiler.process(clause, **kw) for clause in element.clauses)
+    kind = f"json_type({column}, {path})"
+    return f"(CASE WHEN {kind} IN ('true', 'false') THEN {kind} ELSE {portable} END)"
+
+
+def context_text(key: str) -> Any:
+    path = literal("$." + json.dumps(key), String())
+    return _ContextText(Event.context[key].as_string(), Event.context, path)
 
 
 def _event_filters(condition: Condition, context: CompileContext) -> list[Any]:
@@ -118,13 +151,13 @@ EVENT_DAYS = registry.register(
 # ---------------------------------------------------------------- web events
 
 
-def _source_filter(condition: Condition) -> list[Any]:
+def _source_filter(condition: Condition, column: Any = WebEvent.source_id) -> list[Any]:
     source = param(condition, "source")
     if source in (None, ""):
         return []
     if isinstance(source, int) or str(source).isdigit():
-        return [WebEvent.source_id == int(source)]
-    return [WebEvent.source_id.in_(select(EventSource.id).where(EventSource.code == str(source)))]
+        return [column == int(source)]
+    return [column.in_(select(EventSource.id).where(EventSource.code == str(source)))]
 
 
 def _web_metric(key: str, label: Any, kind: str, target: Any, specs: tuple[ParamSpec, ...]) -> Metric:
@@ -158,7 +191,26 @@ def _viewed_section(condition: Condition) -> Any:
     return WebEvent.section == str(section) if section not in (None, "") else WebEvent.section.is_not(None)
 
 
-_web_metric("web.visits", lazy("Visits to the site or app"), "visit", None, ())
+def _build_visits(condition: Condition, context: CompileContext) -> ColumnElement[bool]:
+    """Visits are sessions started in the period: by a visit or a login, or by returning after 30 idle
+    minutes; a visit event inside a running session is not another visit."""
+    filters = [
+        *_time_filters(WebSession.started_at, condition, context),
+        *_source_filter(condition, WebSession.source_id),
+    ]
+    return per_customer(WebSession.customer_id, func.count(), 0, filters, VISITS, condition, context)
+
+
+VISITS = registry.register(
+    Metric(
+        "web.visits",
+        lazy("Visits to the site or app"),
+        WEB,
+        ValueType.INTEGER,
+        _build_visits,
+        params=(PERIOD, SOURCE),
+    )
+)
 _web_metric(
     "web.product_views",
     lazy("Product views"),

@@ -67,7 +67,11 @@ def _age_bounds(operator: str, value: Any, today: date) -> ColumnElement[bool]:
     """Age in whole years turned into birth-date bounds (index-friendly)."""
 
     def born_by(age: int) -> date:  # the latest birth date of someone who is at least `age` years old
-        return add_months(today, -12 * age)
+        day = add_months(today, -12 * age)
+        # 29 February birthdays fall on 28 February in other years: that day they are a year older.
+        if (today.month, today.day) == (2, 28) and not _is_leap(today.year) and _is_leap(day.year):
+            return day.replace(day=29)
+        return day
 
     column = Customer.birth_date
     if operator == "between":
@@ -101,14 +105,18 @@ def month_day(day: date) -> int:
 
 
 def birthday_month_days(today: date, first: int, last: int) -> set[int]:
-    """Month-day codes (MMDD) of birthdays `first`…`last` days from today (29 Feb counts on 28 Feb)."""
-    codes: set[int] = set()
-    for offset in range(first, last + 1):
+    """Month-day codes (MMDD) of birthdays `first`…`last` days from today (29 Feb counts on 28 Feb).
+
+    A code counts at the first day it comes round only: a year later the same month-day is the birthday
+    after the next one (today's birthday is 0 days away, not 365).
+    """
+    next_in: dict[int, int] = {}
+    for offset in range(0, min(last, 366) + 1):
         day = today + timedelta(days=offset)
-        codes.add(month_day(day))
+        next_in.setdefault(month_day(day), offset)
         if day.month == 2 and day.day == 28 and not _is_leap(day.year):
-            codes.add(229)
-    return codes
+            next_in.setdefault(229, offset)
+    return {code for code, offset in next_in.items() if first <= offset <= last}
 
 
 def _is_leap(year: int) -> bool:
@@ -121,21 +129,26 @@ def _build_birthday(condition: Condition, context: CompileContext) -> ColumnElem
     if condition.operator in ("empty", "not_empty"):
         return compare(column, BIRTHDAY, condition, context)
     value = condition_values(BIRTHDAY, condition)
-    ranges = {
-        "eq": (value, value) if not isinstance(value, list) else (0, -1),
+    if condition.operator == "ne":
+        codes = birthday_month_days(context.today, value, value)
+        return and_(column.is_not(None), not_(_month_day(column).in_(codes)))
+    first, last = _days_range(condition.operator, value)
+    if first > last or first > 365:
+        return and_(column.is_not(None), column.is_(None))
+    return _month_day(column).in_(birthday_month_days(context.today, max(first, 0), min(last, 365)))
+
+
+def _days_range(operator: str, value: Any) -> tuple[int, int]:
+    """The inclusive range of "days until the birthday" an operator selects (a list only for between)."""
+    if operator == "between":
+        return min(value), max(value)
+    return {
+        "eq": (value, value),
         "lte": (0, value),
         "lt": (0, value - 1),
         "gte": (value, 365),
         "gt": (value + 1, 365),
-        "between": (min(value), max(value)) if isinstance(value, list) else (0, -1),
-    }
-    if condition.operator == "ne":
-        codes = birthday_month_days(context.today, value, value)
-        return and_(column.is_not(None), not_(_month_day(column).in_(codes)))
-    first, last = ranges[condition.operator]
-    if first > last or first > 365:
-        return and_(column.is_not(None), column.is_(None))
-    return _month_day(column).in_(birthday_month_days(context.today, max(first, 0), min(last, 365)))
+    }[operator]
 
 
 def _month_day(column: Any) -> Any:

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Numeric,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 
 from smartcomm.kit.i18n import lazy
 from smartcomm.kit.models import Money
@@ -59,7 +69,10 @@ def _store_filter(column: Any, store: Any) -> Any:
 
 def rounded_average(total: Any, count: Any) -> Any:
     """Average receipt rounded to minor units, the same rule the stored aggregate uses."""
-    return type_coerce(func.round(total * 1.0 / count), Money)
+    # The sum is read in stored minor units (a bound `* 1.0` would take the money type and become 100),
+    # and the 1.0 is written out so PostgreSQL divides and rounds exact numerics, half away from zero.
+    minor_units = type_coerce(total, BigInteger)
+    return type_coerce(func.round(minor_units * literal_column("1.0", Numeric()) / count), Money)
 
 
 def _receipts_metric(

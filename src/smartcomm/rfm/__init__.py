@@ -1,0 +1,1 @@
+"""RFM analysis: recency, frequency and monetary scores of the customers who bought in the period."""
