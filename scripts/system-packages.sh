@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a command needs when they are missing: `system-packages.sh test` for the
-# test suite (Chromium, Redis, PostgreSQL), `system-packages.sh bench` for the benchmarks (adds Postfix's smtp-sink).
+# test suite (Chromium, Redis, PostgreSQL), `system-packages.sh bench` for the benchmarks (adds Postfix's smtp-sink
+# and the wrk HTTP load generator).
 set -euo pipefail
 
 want=()
@@ -18,6 +19,7 @@ case "${1:-test}" in
     need redis-server redis-server
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || want+=(postgresql)
     need postfix /usr/sbin/smtp-sink
+    need wrk wrk
     ;;
 esac
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.panel import Panel
 
-from smartcomm.cli import imports
+from smartcomm.cli import demo, imports
 from smartcomm.config import config
 
 app = typer.Typer(help="smartcomm: communications for retail loyalty programmes.", no_args_is_help=True)
@@ -22,6 +22,7 @@ users_app = typer.Typer(help="Staff users.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(imports.app, name="import")
+app.command("demo")(demo.demo)
 
 console = Console()
 
@@ -118,12 +119,17 @@ def run(
     with_worker: Annotated[
         bool, typer.Option("--worker/--no-worker", help="Start a worker beside the web server")
     ] = True,
+    with_demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Load a demo base when the database has no customers")
+    ] = True,
 ) -> None:
     """Migrate, make sure an administrator exists, start the worker and serve the product."""
     import uvicorn
 
     db_upgrade()
     email, password = _ensure_admin()
+    if with_demo:
+        demo.load_if_empty()
     _print_welcome(host, port, email, password)
     worker_process = _start_worker() if with_worker else None
     try:

@@ -1,0 +1,1 @@
+"""The smartcomm benchmark harness (`make bench`, or `python -m bench --help`)."""
