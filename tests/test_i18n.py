@@ -31,14 +31,19 @@ def interface_strings() -> set[str]:
     return {message if isinstance(message, str) else message[0] for _f, _l, message, _c, _x in found}
 
 
-def russian_catalog() -> dict[str, str]:
+def russian_catalog() -> dict[str, tuple[str, ...]]:
+    """msgid → its translations: one for a plain string, one per Russian plural form otherwise."""
     with (i18n.LOCALE_DIR / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle)
-    return {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in catalog if m.id}
+    return {
+        m.id if isinstance(m.id, str) else m.id[0]: (m.string,) if isinstance(m.string, str) else tuple(m.string)
+        for m in catalog
+        if m.id
+    }
 
 
 def test_every_interface_string_has_a_russian_translation() -> None:
-    translated = {msgid for msgid, text in russian_catalog().items() if text}
+    translated = {msgid for msgid, forms in russian_catalog().items() if all(forms)}
     missing = sorted(interface_strings() - translated)
     assert missing == [], "run `make catalogs` and translate these in locale/ru/LC_MESSAGES/messages.po"
 
@@ -47,8 +52,9 @@ def test_placeholders_are_kept_in_translations() -> None:
     placeholder = re.compile(r"%\(\w+\)s")
     broken = [
         msgid
-        for msgid, text in russian_catalog().items()
-        if text and sorted(placeholder.findall(msgid)) != sorted(placeholder.findall(str(text)))
+        for msgid, forms in russian_catalog().items()
+        for text in forms
+        if text and sorted(placeholder.findall(msgid)) != sorted(placeholder.findall(text))
     ]
     assert broken == []
 

@@ -32,8 +32,9 @@ def test_session_cookie_is_signed_http_only_and_same_site(client: UIClient, sess
     assert "httponly" in cookie and "samesite=lax" in cookie
     assert client.get("/account").status_code == 200
     # A tampered cookie is not a session.
-    value = client.cookies["smartcomm_session"]
-    client.cookies.set("smartcomm_session", value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB"))
+    (original,) = [c for c in client.cookies.jar if c.name == "smartcomm_session"]
+    tampered = original.value[:-4] + ("AAAA" if not original.value.endswith("AAAA") else "BBBB")
+    client.cookies.set("smartcomm_session", tampered, domain=original.domain)
     assert client.get("/account").status_code == 303
 
 

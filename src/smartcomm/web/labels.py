@@ -19,6 +19,10 @@ ACTION_LABELS: dict[str, LazyString] = {
     "subscriptions": lazy("Subscriptions changed"),
     "import": lazy("Imported"),
     "reorder": lazy("Reordered"),
+    "add_members": lazy("Members added"),
+    "remove_members": lazy("Members removed"),
+    "build": lazy("Build started"),
+    "export": lazy("Exported"),
 }
 
 ACTION_CLASSES: dict[str, str] = {
@@ -48,6 +52,9 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "classifier": lazy("Classifier"),
     "event_source": lazy("Event source"),
     "container": lazy("Container"),
+    "segment": lazy("Segment"),
+    "audience": lazy("Target audience"),
+    "rfm": lazy("RFM analysis"),
 }
 
 ACTOR_KIND_LABELS: dict[str, LazyString] = {

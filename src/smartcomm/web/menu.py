@@ -47,6 +47,9 @@ MENU: tuple[MenuSection, ...] = (
         "ti-users",
         (
             MenuItem(lazy("All customers"), "/customers", Permission.CUSTOMERS_VIEW),
+            MenuItem(lazy("Segments"), "/segments", Permission.SEGMENTS_VIEW),
+            MenuItem(lazy("RFM segments"), "/rfm", Permission.RFM_VIEW),
+            MenuItem(lazy("Target audiences"), "/audiences", Permission.AUDIENCES_VIEW),
             MenuItem(lazy("Data import"), "/imports", Permission.CUSTOMERS_IMPORT),
         ),
     ),

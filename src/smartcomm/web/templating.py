@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal, get_currency_symbol
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -60,11 +61,35 @@ def format_day(context: Context, value: date | None, style: str = "medium") -> s
     return format_date(value, format=style, locale=i18n.current_language())
 
 
+# Currencies whose symbol CLDR gives only in local locales (English shows "RUB"): use the local symbol.
+LOCAL_SYMBOL_LOCALES = {
+    "RUB": "ru",
+    "BYN": "be",
+    "KZT": "kk",
+    "UZS": "uz",
+    "KGS": "ky",
+    "AMD": "hy",
+    "GEL": "ka",
+    "AZN": "az",
+}
+
+
+@lru_cache(maxsize=64)
+def currency_symbol(code: str, language: str) -> str:
+    symbol = get_currency_symbol(code, locale=language)
+    if symbol == code and code in LOCAL_SYMBOL_LOCALES:
+        symbol = get_currency_symbol(code, locale=LOCAL_SYMBOL_LOCALES[code])
+    return str(symbol)
+
+
 @pass_context
 def format_money(context: Context, value: Decimal | float | int | None) -> str:
+    """An amount with two decimals and the currency symbol after it: 1,234.50 ₽ / 1 234,50 ₽."""
     if value is None:
         return "—"
-    return format_currency(value, _general(context).currency, locale=i18n.current_language())
+    language = i18n.current_language()
+    amount = format_decimal(value, format="#,##0.00", locale=language)
+    return f"{amount}\u00a0{currency_symbol(_general(context).currency, language)}"
 
 
 def format_number(value: Decimal | float | int | None, digits: int = 0) -> str:
@@ -120,7 +145,8 @@ def is_htmx(request: Request) -> bool:
 
 def flash(request: Request, message: str, category: str = "success") -> None:
     """Queue a toast for the next rendered page (messages are translated at display time)."""
-    request.session.setdefault("flash", []).append({"message": message, "category": category})
+    # Assign a new list: the session is only saved when one of its keys is set.
+    request.session["flash"] = [*request.session.get("flash", []), {"message": message, "category": category}]
 
 
 def _pop_flashes(request: Request) -> list[dict[str, str]]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import phonenumbers
+from babel import Locale
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
+from smartcomm.kit import i18n
 from smartcomm.kit.errors import DomainError
 from smartcomm.kit.http import DbSession
 from smartcomm.kit.time import time_zone_names
@@ -41,8 +44,21 @@ CURRENCIES = (
 )
 
 
+def _countries() -> list[tuple[str, str]]:
+    """Countries phone numbers can belong to, named in the interface language: (ISO code, "Name (CODE)")."""
+    names = Locale.parse(i18n.current_language()).territories
+    options = [(code, f"{names.get(code, code)} ({code})") for code in phonenumbers.SUPPORTED_REGIONS]
+    return sorted(options, key=lambda option: option[1])
+
+
 def _page(request: Request, values: dict[str, Any], errors: FormErrors, status: int = 200) -> HTMLResponse:
-    context = {"values": values, "errors": errors, "zones": time_zone_names(), "currencies": CURRENCIES}
+    context = {
+        "values": values,
+        "errors": errors,
+        "zones": time_zone_names(),
+        "currencies": CURRENCIES,
+        "countries": _countries(),
+    }
     return render(request, "settings/general.html", context, status_code=status)
 
 
