@@ -35,11 +35,13 @@ def russian_catalog() -> dict[str, tuple[str, ...]]:
     """msgid → its translations: one for a plain string, one per Russian plural form otherwise."""
     with (i18n.LOCALE_DIR / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle)
-    return {
-        m.id if isinstance(m.id, str) else m.id[0]: (m.string,) if isinstance(m.string, str) else tuple(m.string)
-        for m in catalog
-        if m.id
-    }
+    translations: dict[str, tuple[str, ...]] = {}
+    for message in catalog:
+        if message.id:
+            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            forms = message.string
+            translations[msgid] = (forms,) if isinstance(forms, str) else tuple(forms)
+    return translations
 
 
 def test_every_interface_string_has_a_russian_translation() -> None:

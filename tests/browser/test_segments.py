@@ -10,6 +10,7 @@ import re
 from playwright.sync_api import Locator, Page, expect
 
 from smartcomm.kit.db import Database
+from smartcomm.kit.time import utcnow
 from tests.browser.conftest import sign_in, snapshot
 from tests.segments.shop import build_shop
 
@@ -114,6 +115,28 @@ def test_a_marketer_builds_saves_and_exports_a_segment(page: Page, staff, live_d
     page.click("#save-segment")
     expect(page.locator("[data-kpi=members] .sc-kpi-value")).to_have_text("1")
     expect(page.locator("#segment-rules")).to_contain_text("≥ 3 in the last 90 days")
+
+    # Anna buys dairy a third time; the receipt arrives over the REST API and moves her into the segment.
+    send_receipt_over_the_api(page, staff, customer="C-1", number="C-1-api", sku="MILK-1")
+    page.reload()
+    expect(page.locator("[data-kpi=members] .sc-kpi-value")).to_have_text("2")
+    expect(page.locator("#members tbody")).to_contain_text("Orlova Anna")
+
+
+def send_receipt_over_the_api(page: Page, staff, *, customer: str, number: str, sku: str) -> None:
+    username, password = staff("api")
+    token = page.request.post("/api/v1/token", data={"username": username, "password": password})
+    assert token.ok, token.text()
+    receipt = {
+        "number": number,
+        "store": "S1",
+        "customer_external_id": customer,
+        "purchased_at": utcnow().isoformat(),
+        "lines": [{"sku": sku, "quantity": "1", "price": "89.90"}],
+    }
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    sent = page.request.post("/api/v1/receipts", data=receipt, headers=headers)
+    assert sent.ok, sent.text()
 
 
 def test_a_marketer_filters_the_customer_list_with_the_builder(
