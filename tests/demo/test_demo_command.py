@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from smartcomm.cli.demo import load_if_empty
 from smartcomm.cli.main import app
-from smartcomm.models import Customer, Event, Receipt
+from smartcomm.models import Customer, Event, Receipt, RfmCalculation, Segment
 from tests.demo.conftest import count
 
 runner = CliRunner()
@@ -30,7 +31,15 @@ def test_first_run_loads_a_demo_base_and_later_runs_add_nothing(session: Session
     first = load_if_empty(customers=50, seed=2)
     assert first is not None and first.counts["customers"] == 50
     sizes = (count(session, Customer), count(session, Receipt), count(session, Event))
+    # The Segments and RFM pages have something to show from the first minute.
+    segments = session.scalars(select(Segment).order_by(Segment.name)).all()
+    assert [s.last_build_status for s in segments] == ["done"] * 4
+    assert "Bought in the last 90 days" in [s.name for s in segments]
+    assert max(s.member_count for s in segments) > 0
+    calculation = session.scalars(select(RfmCalculation)).one()
+    assert calculation.status == "done" and calculation.scored > 0
 
     assert load_if_empty(customers=50, seed=2) is None
     assert (count(session, Customer), count(session, Receipt), count(session, Event)) == sizes
     assert sizes[0] == 50
+    assert (count(session, Segment), count(session, RfmCalculation)) == (4, 1)

@@ -63,14 +63,19 @@ def load_if_empty(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> Dem
     """The first `smartcomm run` loads a demo base; once customers exist nothing is added."""
     from smartcomm.demo import DemoOptions
     from smartcomm.demo.repository import DemoRepository
+    from smartcomm.demo.starters import add_starters
     from smartcomm.kit.db import session_scope
 
     with session_scope(read_only=True) as session:
         if DemoRepository(session).customer_count():
             return None
     console.print(f"Loading a demo base of {customers:,} customers (seed {seed}) …")
-    summary = load(DemoOptions(customers=customers, seed=seed), Actor.system("first run"))
+    actor = Actor.system("first run")
+    summary = load(DemoOptions(customers=customers, seed=seed), actor)
     console.print(f"[green]Demo data loaded in {summary.seconds:.1f} s.[/green]")
+    with session_scope() as session:
+        made = add_starters(session, actor)
+    console.print(f"{made} example segments (built by the worker) and a first RFM calculation.")
     return summary
 
 
