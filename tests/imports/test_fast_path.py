@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
-from smartcomm.imports import service
+from smartcomm.imports import receipt_rows, service
 from smartcomm.imports.runner import import_file
 from smartcomm.models import Category, Customer, Product, Receipt, ReceiptLine, Store
 from smartcomm.receipts.schemas import ReceiptIn
@@ -35,6 +35,10 @@ R4;S1;C-3;2026-03-01T12:00:00+05:00;cancelled;;;;;A;1;1;;;;
 R5;S3;C-3;2026-03-02T12:00:00Z;paid;;;;;B;3;2.5;7;0.5;;
 R1;S1;C-2;2026-01-10T10:00:00+03:00;paid;;;1;;C;1;1;;;Olga;Y
 R3;S2;C-1;2026-02-01T09:00:00+00:00;returned;500;10;;5;A;2;5;;;Ivan;
+R6;S1;C-4;2026-03-03T10:00:00Z;paid;;;;;A;1;3;;;;
+R6;S1;C-4;2026-03-03T10:00:00Z;paid;;;;;B;2;4;;;;
+R9;S1;C-1;2026-03-04T10:00:00Z;returned;;;;;C;1;9;;;;
+R9;S1;C-1;2026-03-04T10:00:00Z;returned;;;;;A;1;1;;;;
 """
 )
 
@@ -114,11 +118,24 @@ def stored(session: Session) -> dict[str, Any]:
     return {"receipts": sorted(receipts.values()), "lines": lines, "customers": aggregates}
 
 
-@pytest.mark.parametrize("batch_rows", [2, 50_000], ids=["receipts-across-batches", "one-batch"])
+@pytest.mark.parametrize(
+    ("batch_rows", "held_rows", "part_rows"),
+    [(1, 0, 4096), (2, 5, 3), (50_000, 50_000, 3), (50_000, 50_000, 4096)],
+    ids=[
+        "adjacent-rows-across-batches",
+        "receipts-across-batches-spilled",
+        "checked-in-parts",
+        "one-batch-in-memory",
+    ],
+)
 def test_the_import_stores_what_receipt_writer_stores(
-    session: Session, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch, batch_rows: int
-) -> None:
+    session: Session, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch,
+    batch_rows: int, held_rows: int, part_rows: int,
+) -> None:  # fmt: skip
     monkeypatch.setattr(service, "BATCH_ROWS", batch_rows)
+    # Checked lines beyond `held_rows` go through the spool's file; each batch is checked in parts.
+    monkeypatch.setattr(service, "LINES_HELD_IN_MEMORY", held_rows)
+    monkeypatch.setattr(receipt_rows, "PART_ROWS", part_rows)
     add_customers(session, "C-1", "C-2", "C-3", "C-4")
     add_field(session, "receipt", "cashier", "string")
     add_field(session, "receipt_line", "gift", "boolean")
@@ -126,7 +143,8 @@ def test_the_import_stores_what_receipt_writer_stores(
     session.add(category)
     session.flush()
     session.add(Product(classifier_id=1, sku="A", name="Apples", category_id=category.id, custom={}))
-    # Already stored before the import: R1 (to be replaced, by a receipt of another customer) and R9.
+    # Already stored before the import, both to be replaced by receipts of other customers: R1 (its rows
+    # far apart in the file) and R9 (its rows adjacent, as are R6's).
     earlier = [
         {"number": "R1", "store": "S1", "customer_external_id": "C-4", "purchased_at": "2025-12-01T10:00:00Z",
          "lines": [{"sku": "Z", "price": "99"}]},
@@ -139,7 +157,7 @@ def test_the_import_stores_what_receipt_writer_stores(
     checkpoint = session.begin_nested()
     session.connection()  # emits the SAVEPOINT now, before the import's own sessions write
     summary = import_file("receipts", write_csv(FILE))
-    assert (summary.status, summary.imported_rows) == ("done", 10)
+    assert (summary.status, summary.imported_rows) == ("done", 14)
     through_import = stored(session)
     checkpoint.rollback()
     assert session.scalar(select(func.count()).select_from(Receipt)) == 2
@@ -148,4 +166,4 @@ def test_the_import_stores_what_receipt_writer_stores(
     through_writer = stored(session)
 
     assert through_import == through_writer
-    assert len(through_writer["receipts"]) == 6 and len(through_writer["lines"]) == 11
+    assert len(through_writer["receipts"]) == 7 and len(through_writer["lines"]) == 14

@@ -63,6 +63,25 @@ def test_values_are_trimmed_and_blank_lines_skipped_with_true_line_numbers(
     assert [(e.row, e.column) for e in summary.errors] == [(5, "gender")]
 
 
+@pytest.mark.parametrize("batch_rows", [1, 50_000])
+def test_line_numbers_count_the_line_breaks_inside_quoted_cells(
+    session: Session, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch, batch_rows: int
+) -> None:
+    monkeypatch.setattr(service, "BATCH_ROWS", batch_rows)
+    quoted = 'external_id,first_name,gender\nC-1,"Ivan\nthe\r\nfirst",m\n\nC-2,Olga,x\nC-3,Oleg,y\n'
+    unquoted = quoted.replace('"Ivan\nthe\r\nfirst"', "Ivan")
+
+    # A row's number is the line it starts on, with or without quoted line breaks before it.
+    assert [(e.row, e.column) for e in import_file("customers", write_csv(quoted)).errors] == [
+        (6, "gender"),
+        (7, "gender"),
+    ]
+    assert [(e.row, e.column) for e in import_file("customers", write_csv(unquoted)).errors] == [
+        (4, "gender"),
+        (5, "gender"),
+    ]
+
+
 def test_a_row_longer_than_the_header_is_an_error(session: Session, write_csv: WriteCsv) -> None:
     summary = import_file("customers", write_csv("external_id,first_name\nC-1,Ivan,extra\nC-2\n"))
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartcomm.imports import service
 from smartcomm.imports.runner import import_file
 from smartcomm.models import Customer, Product, Receipt, ReceiptLine, Store
 from tests.imports.conftest import WriteCsv, add_customers, add_field, counts
@@ -93,18 +95,36 @@ def test_rows_become_receipts_with_lines_and_aggregates(session: Session, write_
     ] == [False]
 
 
+def aggregates(session: Session) -> dict[str, tuple[object, ...]]:
+    session.expire_all()
+    return {
+        c.external_id: (
+            c.receipt_count,
+            c.total_amount,
+            c.average_receipt,
+            c.first_purchase_at,
+            c.last_purchase_at,
+        )
+        for c in session.scalars(select(Customer))
+    }
+
+
+@pytest.mark.parametrize("batch_rows", [1, 50_000])
 def test_importing_the_same_file_again_replaces_instead_of_duplicating(
-    session: Session, write_csv: WriteCsv
+    session: Session, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch, batch_rows: int
 ) -> None:
+    monkeypatch.setattr(service, "BATCH_ROWS", batch_rows)
     add_customers(session, "C-1", "C-2")
     path = write_csv(HEADER + "\n" + ROWS)
     import_file("receipts", path)
     before = counts(session)
     first_ids = {r.number: r.id for r in session.scalars(select(Receipt))}
+    first_aggregates = aggregates(session)
 
     again = import_file("receipts", path)
 
     assert again.status == "done" and again.imported_rows == 6
+    assert aggregates(session) == first_aggregates
     after = counts(session)
     assert {k: v for k, v in after.items() if k != "audit"} == {
         k: v for k, v in before.items() if k != "audit"
@@ -124,7 +144,11 @@ def test_a_receipt_moved_to_another_customer_updates_both(session: Session, writ
     assert totals == {"C-1": Decimal("0.00"), "C-2": Decimal("12.00")}
 
 
-def test_one_bad_row_rejects_the_file_and_nothing_is_written(session: Session, write_csv: WriteCsv) -> None:
+@pytest.mark.parametrize("batch_rows", [2, 50_000])
+def test_one_bad_row_rejects_the_file_and_nothing_is_written(
+    session: Session, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch, batch_rows: int
+) -> None:
+    monkeypatch.setattr(service, "BATCH_ROWS", batch_rows)  # the bad row is in the last batch
     add_customers(session, "C-1", "C-2")
     before = counts(session)
     bad = ROWS + "R4,S2,NOBODY,2026-01-10 10:00,,,,A,1,1.005,,\n"
@@ -144,7 +168,11 @@ def test_one_bad_row_rejects_the_file_and_nothing_is_written(session: Session, w
     assert counts(session) == before
 
 
-def test_valid_rows_only_skips_whole_receipts_with_a_bad_line(session: Session, write_csv: WriteCsv) -> None:
+@pytest.mark.parametrize("batch_rows", [1, 50_000])
+def test_valid_rows_only_skips_whole_receipts_with_a_bad_line(
+    session: Session, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch, batch_rows: int
+) -> None:
+    monkeypatch.setattr(service, "BATCH_ROWS", batch_rows)
     add_customers(session, "C-1", "C-2")
     # The second line of R2 has a negative price: all of R2 stays out, the rest goes in.
     bad = ROWS.replace("C,0.5,99.99,60", "C,0.5,-1,60")

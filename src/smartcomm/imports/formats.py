@@ -6,7 +6,7 @@ value". Checkers turn raw rows into plain records that the writers store without
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -124,9 +124,10 @@ Batch = list[tuple[int, list[str]]]
 
 
 class RowChecker(Protocol):
-    """Turns a batch of raw rows into records ready to write; problems go to the error log."""
+    """Turns a batch of raw rows into records ready to write (a list, or columns); problems go to the
+    error log."""
 
-    def check(self, batch: Batch, log: ErrorLog) -> list[Any]: ...
+    def check(self, batch: Batch, log: ErrorLog) -> Sized: ...
 
 
 # --- customers ----------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ import csv
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from itertools import count, islice
+from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -20,6 +22,7 @@ from smartcomm.imports.schemas import ImportRejected, RowError
 from smartcomm.kit.errors import FieldError
 
 _CACHE_LIMIT = 200_000
+_FIRST = itemgetter(0)  # a row's first cell
 _NUMBER = re.compile(r"([+-]?)(\d*)(?:[.,](\d*))?", re.ASCII)
 _TRUE = frozenset({"y", "yes", "true", "1"})
 _FALSE = frozenset({"n", "no", "false", "0"})
@@ -132,6 +135,7 @@ class CsvFile:
         self._handle: IO[str] | None = None
         self.header: list[str] = []
         self._reader: Any = None
+        self._quoted = True
 
     def __enter__(self) -> CsvFile:
         self._handle = self.path.open(newline="", encoding="utf-8-sig")
@@ -145,6 +149,7 @@ class CsvFile:
         self._handle.seek(0)
         self._reader = csv.reader(self._handle, delimiter=delimiter, strict=True)
         self.header = self._header()
+        self._quoted = _has_quotes(self.path)
         return self
 
     def __exit__(
@@ -154,10 +159,14 @@ class CsvFile:
             self._handle.close()
 
     def batches(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
-        """(line number, cells) of the non-blank data rows, in lists of `size` (fewer in the last one).
+        """(line number, cells) of the non-blank data rows, in lists of `size` (fewer in the last one)."""
+        if self._quoted:
+            return self._records(size)
+        return self._lines(size)
 
-        A record starts on the line after the previous one ended (a quoted cell may span lines).
-        """
+    def _records(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        """Row by row: a record starts on the line after the previous one ended (a quoted cell may span
+        lines)."""
         reader, batch = self._reader, []
         previous = reader.line_num
         try:
@@ -174,6 +183,22 @@ class CsvFile:
             raise _unreadable(previous + 1, error) from error
         if batch:
             yield batch
+
+    def _lines(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        """A file without quotes has one record per line: records are read and numbered in C, `size` at
+        a time (blank lines count towards `size` but are left out)."""
+        reader = self._reader
+        try:
+            while records := list(islice(reader, size)):
+                numbered = zip(count(reader.line_num - len(records) + 1), records)
+                if all(records) and all(map(_FIRST, records)):
+                    yield list(numbered)
+                elif batch := [(row, cells) for row, cells in numbered if cells and (cells[0] or any(cells))]:
+                    yield batch
+        except UnicodeDecodeError as error:
+            raise self._not_utf8() from error
+        except csv.Error as error:
+            raise _unreadable(reader.line_num, error) from error
 
     def _header(self) -> list[str]:
         try:
@@ -196,6 +221,15 @@ class CsvFile:
 
 def _unreadable(row: int, error: Exception) -> FileRejected:
     return FileRejected([RowError(row, "file", f"not a valid CSV row: {error}")])
+
+
+def _has_quotes(path: Path) -> bool:
+    """Whether the file has a quote anywhere: only a quoted cell can hold a line break."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if b'"' in chunk:
+                return True
+    return False
 
 
 def count_lines(path: Path) -> int:

@@ -1,18 +1,21 @@
 """Checking receipt rows: one row per receipt line, the receipt's own columns repeated on each of its rows.
 
-This is the hottest loop of the product's bulk intake. A batch is first checked column by column
-(`map` over whole columns runs in C, and repeated values come from caches); that fast path only
-accepts what is certainly valid. Any doubt about a row sends it to the detailed check, which names
-every problem and is the one that decides. Both use the same value parsers.
+This is the hottest loop of the product's bulk intake, so a batch is checked a column at a time: every
+distinct text of a column is parsed once (the rows of a receipt repeat its values; prices, quantities and
+times repeat across receipts) and the column is then mapped to values in C. That fast path only accepts
+what is certainly valid. Any doubt about a row sends it to the detailed check, which names every problem
+and is the one that decides. Both use the same value parsers. The checked lines leave as columns too
+(`LineColumns`), which is how the spool keeps them and the writer reads them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from itertools import repeat
-from typing import Any
+from itertools import chain
+from typing import Any, cast
 
 from smartcomm.imports.formats import (
     CUSTOM_PREFIX,
@@ -26,27 +29,19 @@ from smartcomm.imports.reading import Moments, Units, convert, custom_values, fi
 from smartcomm.imports.schemas import ErrorLog, RowError
 from smartcomm.models.receipts import RECEIPT_STATUSES
 
-# One checked receipt line, as a plain tuple (millions of them go through the spool): row, number, store
-# code, customer id, purchased at (microseconds since 1970 UTC), status, total or None, discount, bonus
-# earned, bonus spent, receipt custom JSON, sku, quantity (thousandths), price, amount, line discount,
-# line custom JSON. Money is in minor units (hundredths).
-LineRow = tuple[int, str, str, int, int, str, int | None, int, int, int, str, str, int, int, int, int, str]
 EMPTY_JSON = "{}"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 NAME_LIMIT = 64
 STATUS_TEXTS = frozenset({"", *RECEIPT_STATUSES})
-NO_ERRORS: tuple[RowError, ...] = ()
-_UNKNOWN = object()  # not in a cache yet
+DISAGREES = "the receipt values differ from an earlier row of this receipt"
 _CACHE_LIMIT = 500_000
+# Rows checked together: few enough that their cells stay in the CPU cache between column passes.
+PART_ROWS = 4096
 
 
 def to_micros(moment: datetime) -> int:
     return (moment - EPOCH) // MICROSECOND
-
-
-def from_micros(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)
 
 
 def line_amount(quantity: int, price: int, discount: int) -> int:
@@ -55,6 +50,58 @@ def line_amount(quantity: int, price: int, discount: int) -> int:
     if remainder * 2 > 1000 or (remainder * 2 == 1000 and units % 2):
         units += 1
     return max(0, units - discount)
+
+
+@dataclass(slots=True)
+class LineColumns:
+    """Checked receipt lines of one batch, one list per column, in file order.
+
+    Money is in minor units (hundredths), quantities in thousandths, custom fields as JSON text.
+    """
+
+    rows: list[int]  # the file's line numbers
+    numbers: list[str]
+    stores: list[str]  # store codes
+    customer_ids: list[int]
+    moments: list[int]  # purchased_at, microseconds since 1970 UTC
+    statuses: list[str]
+    totals: list[int | None]  # None: the sum of the receipt's line amounts
+    discounts: list[int]
+    bonus_earned: list[int]
+    bonus_spent: list[int]
+    customs: list[str]
+    skus: list[str]
+    quantities: list[int]
+    prices: list[int]
+    amounts: list[int]
+    line_discounts: list[int]
+    line_customs: list[str]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def columns(self) -> list[list[Any]]:
+        return [getattr(self, name) for name in LINE_FIELDS]
+
+    @staticmethod
+    def joined(parts: list[LineColumns]) -> LineColumns:
+        """The lines of `parts`, one after the other."""
+        if len(parts) == 1:
+            return parts[0]
+        columns = (
+            zip(*(part.columns() for part in parts), strict=True) if parts else ([] for _ in LINE_FIELDS)
+        )
+        return LineColumns(*(list(chain.from_iterable(pieces)) for pieces in columns))
+
+    def without(self, indices: Collection[int]) -> LineColumns:
+        """The same lines but those at `indices`."""
+        if not indices:
+            return self
+        kept = [i for i in range(len(self.rows)) if i not in indices]
+        return LineColumns(*([column[i] for i in kept] for column in self.columns()))
+
+
+LINE_FIELDS = tuple(field.name for field in fields(LineColumns))
 
 
 class ReceiptRows:
@@ -85,61 +132,88 @@ class ReceiptRows:
         self.split: set[int] = set()  # receipts whose rows are not adjacent
         self.rejected: dict[tuple[str, str], int] = {}  # (store, number) -> first row with an error
         self._last_key = 0
+        self._blank = [""] * self.width  # stands in for rows of another width on the fast path
 
-    @property
-    def receipts(self) -> int:
-        return len(self.signatures)
+    def check(self, batch: Batch, log: ErrorLog) -> LineColumns:
+        parts = range(0, len(batch), PART_ROWS)
+        return LineColumns.joined([self._check_part(batch[at : at + PART_ROWS], log) for at in parts])
 
-    def check(self, batch: Batch, log: ErrorLog) -> list[LineRow]:
-        regular = [cells for _, cells in batch if len(cells) == self.width]
-        fast = iter(self._fast(regular))
-        parsed: list[tuple[int, Sequence[Any] | None, Sequence[RowError]]] = []
-        for row, cells in batch:
-            values: Sequence[Any] | None = next(fast) if len(cells) == self.width else None
-            parsed.append(
-                (row, values, NO_ERRORS) if values is not None else (row, *self._explain(row, cells))
-            )
-        customers = self.customer_ids(
-            {values[2] for _, values, _ in parsed if values is not None and values[2]}
-        )
-        lines: list[LineRow] = []
-        for row, values, errors in parsed:
-            if values is None:
-                log.extend(errors)
-                continue
-            problems = self._problems(row, values, errors, customers.get(values[2]))
-            if problems:
-                log.extend(problems)
+    def _check_part(self, batch: Batch, log: ErrorLog) -> LineColumns:
+        rows = [row for row, _ in batch]
+        width, blank = self.width, self._blank
+        values, doubtful = self._fast([cells if len(cells) == width else blank for _, cells in batch])
+        problems, skipped = self._explain_doubtful(batch, values, doubtful)
+        customers = values[2]
+        found = self.customer_ids(set(customers).difference(("",)))
+        customer_ids = list(map(found.get, customers))
+        if None in customer_ids:
+            self._unknown_customers(rows, customers, customer_ids, problems, skipped)
+        keys = list(map(hash, zip(values[1], values[0], strict=True)))
+        signatures = list(map(hash, zip(customers, *values[3:10], strict=True)))
+        self._follow_receipts(rows, values[0], values[1], keys, signatures, problems, skipped)
+        for index in sorted(problems):
+            log.extend(problems[index])
+        # Rows whose customer is unknown have a problem: the lines kept all have a customer id.
+        lines = LineColumns(rows, values[0], values[1], cast(list[int], customer_ids), *values[3:])
+        return lines.without(problems.keys() | skipped)
+
+    def _explain_doubtful(
+        self, batch: Batch, values: list[list[Any]], doubtful: set[int]
+    ) -> tuple[dict[int, list[RowError]], set[int]]:
+        """Rows the fast path doubts go through the detailed check: its values replace the fast ones.
+
+        Returns the problems by row index, and the rows without values (wrong number of cells).
+        """
+        problems: dict[int, list[RowError]] = {}
+        skipped: set[int] = set()
+        for index in sorted(doubtful):
+            row, cells = batch[index]
+            explained, errors = self._explain(row, cells)
+            if explained is None:
+                skipped.add(index)
             else:
-                v = values  # one tuple per line, built in one step: this runs for every row
-                lines.append((row, v[0], v[1], customers[v[2]], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
-                              v[10], v[11], v[12], v[13], v[14], v[15]))  # fmt: skip
-        return lines
+                for column, value in zip(values, explained, strict=True):
+                    column[index] = value
+            if errors:
+                problems[index] = errors
+        return problems, skipped
 
-    def _problems(
-        self, row: int, values: Sequence[Any], errors: Sequence[RowError], customer_id: int | None
-    ) -> Sequence[RowError]:
-        """The row's problems once its customer is known; the receipt bookkeeping is kept on the way."""
-        key = hash((values[1], values[0]))
-        if customer_id is None and values[2]:
-            errors = [*errors, RowError(row, "customer_external_id", "no customer with this external id")]
-        if not errors:
-            disagreement = self._agree(row, key, hash((values[2], *values[3:10])))
-            errors = NO_ERRORS if disagreement is None else [disagreement]
-        self._last_key = key
-        if errors and values[0] and values[1]:
-            self.rejected.setdefault((values[1], values[0]), row)
-        return errors
+    @staticmethod
+    def _unknown_customers(
+        rows: list[int], customers: list[str], customer_ids: list[int | None],
+        problems: dict[int, list[RowError]], skipped: set[int],
+    ) -> None:  # fmt: skip
+        for index, (text, customer_id) in enumerate(zip(customers, customer_ids, strict=True)):
+            if customer_id is None and text and index not in skipped:
+                problem = RowError(rows[index], "customer_external_id", "no customer with this external id")
+                problems.setdefault(index, []).append(problem)
 
-    def _agree(self, row: int, key: int, signature: int) -> RowError | None:
-        known = self.signatures.get(key)
-        if known is None:
-            self.signatures[key] = signature
-        elif known != signature:
-            return RowError(row, "number", "the receipt values differ from an earlier row of this receipt")
-        elif key != self._last_key:
-            self.split.add(key)
-        return None
+    def _follow_receipts(
+        self, rows: list[int], numbers: list[str], stores: list[str], keys: list[int], signatures: list[int],
+        problems: dict[int, list[RowError]], skipped: set[int],
+    ) -> None:  # fmt: skip
+        """Receipt bookkeeping in file order: a receipt's first row sets its values and later rows must
+        agree; receipts whose rows are not adjacent are split; a wrong row rejects its receipt."""
+        known_signatures, split, last = self.signatures, self.split, self._last_key
+        for index, key, signature in zip(range(len(keys)), keys, signatures, strict=True):
+            if index in skipped:
+                continue  # no values: not a row of any receipt
+            if index not in problems:
+                known = known_signatures.get(key)
+                if known is None:
+                    known_signatures[key] = signature
+                    last = key
+                    continue
+                if known == signature:
+                    if key != last:
+                        split.add(key)
+                    last = key
+                    continue
+                problems[index] = [RowError(rows[index], "number", DISAGREES)]
+            last = key
+            if numbers[index] and stores[index]:
+                self.rejected.setdefault((stores[index], numbers[index]), rows[index])
+        self._last_key = last
 
     def _micros(self, text: str) -> int:
         # Rows of one receipt repeat its time: remember the previous answer.
@@ -149,11 +223,23 @@ class ReceiptRows:
             self._last_moment = (text, last_value)
         return last_value
 
-    def _fast(self, rows: list[list[str]]) -> list[tuple[Any, ...] | None]:
-        """Each row's values when it is certainly valid, else None (the detailed check then decides)."""
-        if not rows:
-            return []
+    def _cell_micros(self, text: str) -> int:
+        return self._micros(text.strip())
+
+    def _cell_money(self, text: str) -> int | None:
+        text = text.strip()
+        return self.money(text) if text else None
+
+    def _cell_quantity(self, text: str) -> int:
+        text = text.strip()
+        return self.quantity(text) if text else 1000
+
+    def _fast(self, rows: list[list[str]]) -> tuple[list[list[Any]], set[int]]:
+        """The sixteen value columns of the rows, and the rows that are not certainly valid (doubtful):
+        the detailed check decides about those, and their values here mean nothing."""
         count, doubtful = len(rows), set[int]()
+        if not rows:
+            return [[] for _ in range(16)], doubtful
         columns = [*zip(*rows, strict=True), ("",) * count]  # absent columns point at the last one
         c = self.columns
 
@@ -164,27 +250,27 @@ class ReceiptRows:
         for texts in (number, store, customer, sku):
             _names(texts, doubtful)
         status = self._statuses(list(map(str.lower, stripped(c[4]))), doubtful)
-        when = self._cached(stripped(c[3]), self._micros_of, self._micros, doubtful)
+        # Parsed columns are cached by their raw text: only texts met for the first time get stripped.
+        when = self._parsed(columns[c[3]], self._micros_of, self._cell_micros, doubtful)
         total, discount, earned, spent, price, amount, line_discount = (
-            self._cached(stripped(c[i]), self._amounts, self.money, doubtful)
+            self._parsed(columns[c[i]], self._amounts, self._cell_money, doubtful)
             for i in (5, 6, 7, 8, 11, 12, 13)
         )
-        quantity = self._cached(stripped(c[10]), self._quantities, self.quantity, doubtful)
-        doubtful.update(i for i, value in enumerate(price) if value is None)  # price is required
+        quantity = self._parsed(columns[c[10]], self._quantities, self._cell_quantity, doubtful)
+        if None in price:  # price is required
+            doubtful.update(i for i, value in enumerate(price) if value is None)
         discount, earned, spent, line_discount = (
             _zero_when_empty(v) for v in (discount, earned, spent, line_discount)
         )
         custom, line_custom = self._custom_json(rows, doubtful)
-        for i, value in enumerate(amount):
-            if value is None and i not in doubtful:
-                amount[i] = line_amount(quantity[i], price[i], line_discount[i] or 0)
-        values: list[tuple[Any, ...] | None] = list(zip(
+        if None in amount:
+            for i, value in enumerate(amount):
+                if value is None and i not in doubtful:
+                    amount[i] = line_amount(quantity[i], price[i], line_discount[i] or 0)
+        return [
             number, store, customer, when, status, total, discount, earned, spent, custom, sku, quantity,
-            price, amount, line_discount, line_custom, strict=True,
-        ))  # fmt: skip
-        for i in doubtful:
-            values[i] = None
-        return values
+            price, amount, line_discount, line_custom,
+        ], doubtful  # fmt: skip
 
     def _statuses(self, texts: list[str], doubtful: set[int]) -> list[str]:
         present = set(texts)
@@ -192,42 +278,30 @@ class ReceiptRows:
             doubtful.update(i for i, text in enumerate(texts) if text not in STATUS_TEXTS)
         return [text or "paid" for text in texts] if "" in present else texts
 
-    def _cached(
-        self, texts: list[str], known: dict[str, Any], parse: Callable[[str], Any], doubtful: set[int]
+    def _parsed(
+        self, texts: Sequence[str], known: dict[str, Any], parse: Callable[[str], Any], doubtful: set[int]
     ) -> list[Any]:
-        """Values of a column from its cache (in C); texts seen for the first time are parsed and kept."""
-        values = list(map(known.get, texts, repeat(_UNKNOWN)))
-        if _UNKNOWN in values:
-            if len(known) > _CACHE_LIMIT:
-                empty = known.get("", _UNKNOWN)
-                known.clear()
-                if empty is not _UNKNOWN:
-                    known[""] = empty
-            for i, value in enumerate(values):
-                if value is _UNKNOWN:
-                    values[i] = self._parse_into(known, texts[i], parse, i, doubtful)
-        return values
+        """A column's values: each text not met before is parsed once and kept in `known` (its cache);
+        rows whose text does not parse are doubtful."""
+        new = set(texts).difference(known)
+        if new and len(known) + len(new) > _CACHE_LIMIT:
+            _forget(known)
+            new = set(texts).difference(known)
+        wrong = set()
+        for text in new:
+            try:
+                known[text] = parse(text)
+            except ValueError:
+                wrong.add(text)
+        if wrong:
+            doubtful.update(i for i, text in enumerate(texts) if text in wrong)
+        return list(map(known.get, texts))
 
-    @staticmethod
-    def _parse_into(
-        known: dict[str, Any], text: str, parse: Callable[[str], Any], i: int, doubtful: set[int]
-    ) -> Any:
-        # The same new text often repeats within a batch (the lines of one receipt): parse it once.
-        value = known.get(text, _UNKNOWN)
-        if value is not _UNKNOWN:
-            return value
-        try:
-            value = known[text] = parse(text)
-        except ValueError:
-            doubtful.add(i)
-            return None
-        return value
-
-    def _custom_json(self, rows: list[list[str]], doubtful: set[int]) -> tuple[Sequence[str], Sequence[str]]:
+    def _custom_json(self, rows: list[list[str]], doubtful: set[int]) -> tuple[list[str], list[str]]:
         if not (self.custom or self.line_custom):
-            empty = (EMPTY_JSON,) * len(rows)
-            return empty, empty
-        custom, line_custom = [], []
+            return [EMPTY_JSON] * len(rows), [EMPTY_JSON] * len(rows)
+        custom: list[str] = []
+        line_custom: list[str] = []
         for i, cells in enumerate(rows):
             problems: list[RowError] = []
             padded = [*cells, ""]
@@ -290,3 +364,11 @@ def _names(texts: list[str], doubtful: set[int]) -> None:
 
 def _zero_when_empty(values: list[int | None]) -> list[int | None]:
     return [0 if value is None else value for value in values] if None in values else values
+
+
+def _forget(known: dict[str, Any]) -> None:
+    """Empty a column cache, keeping the preset value of an empty cell."""
+    empty = known.get("", known)
+    known.clear()
+    if empty is not known:
+        known[""] = empty

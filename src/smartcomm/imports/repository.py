@@ -8,8 +8,8 @@ in their stored form: money in minor units, and on SQLite times as the text SQLA
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -20,6 +20,14 @@ from smartcomm.kit.repository import Repository
 from smartcomm.models import ImportJob, User
 
 RUNNING = ("queued", "checking", "writing")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NAIVE_EPOCH = datetime(1970, 1, 1)
+# PostgreSQL column type -> the type its values are sent as in binary COPY. Text-like columns take the
+# bytes of the text (json's binary input is its text), so they go as text.
+COPY_BINARY_TYPES = {
+    "int2": "int2", "int4": "int4", "int8": "int8", "bool": "bool", "timestamptz": "timestamptz",
+    "varchar": "text", "text": "text", "json": "text",
+}  # fmt: skip
 
 
 class ImportJobRepository(Repository[ImportJob]):
@@ -66,6 +74,8 @@ class Bulk:
         self.session = session
         self.is_sqlite = session.get_bind().dialect.name == "sqlite"
         self._next_ids: dict[str, int] = {}
+        self._copy_types: dict[tuple[str, tuple[str, ...]], list[str] | None] = {}
+        self._sequences: dict[str, str] = {}
 
     @property
     def mark(self) -> str:
@@ -84,9 +94,29 @@ class Bulk:
             marks = ", ".join("?" * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608 (our names)
             return
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        types = self._binary_types(table, columns)
+        binary = " (FORMAT BINARY)" if types else ""
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN{binary}") as copy:
+            if types:
+                copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
+
+    def _binary_types(self, table: str, columns: Sequence[str]) -> list[str] | None:
+        """How to send `columns` in binary COPY (less work on both ends than text); None when one of
+        them has a type this does not know, and text COPY is used."""
+        key = (table, tuple(columns))
+        if key not in self._copy_types:
+            cursor = self.cursor()
+            cursor.execute(
+                "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+                [table],
+            )
+            sent_as = {name: COPY_BINARY_TYPES.get(type_name) for name, type_name in cursor.fetchall()}
+            types = [sent_as.get(column) for column in columns]
+            self._copy_types[key] = None if None in types else cast(list[str], types)
+        return self._copy_types[key]
 
     def update_by_id(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """UPDATE table SET columns WHERE id = last value of each row."""
@@ -134,8 +164,10 @@ class Bulk:
             return []
         cursor = self.cursor()
         if not self.is_sqlite:
-            sequence = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
-            cursor.execute(f"{sequence} FROM generate_series(1, %s)", [count])
+            # The sequence is named once: asked for on every row, its name costs more than nextval.
+            cursor.execute(
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [self._sequence(table), count]
+            )
             return [row[0] for row in cursor.fetchall()]
         if table not in self._next_ids:
             cursor.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")  # noqa: S608 (our names)
@@ -143,6 +175,33 @@ class Bulk:
         first = self._next_ids[table]
         self._next_ids[table] = first + count
         return list(range(first, first + count))
+
+    def _sequence(self, table: str) -> str:
+        if table not in self._sequences:
+            cursor = self.cursor()
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            self._sequences[table] = str(cursor.fetchone()[0])
+        return self._sequences[table]
+
+    def moments(self, micros: Iterable[int]) -> dict[int, Any]:
+        """Times given in microseconds since 1970 UTC -> as stored (see `moment`)."""
+        if not self.is_sqlite:
+            return {value: EPOCH + timedelta(0, 0, value) for value in micros}
+        # SQLAlchemy's DATETIME text is what isoformat() writes for a naive time: done in C.
+        return {value: (NAIVE_EPOCH + timedelta(0, 0, value)).isoformat(" ", "microseconds")
+                for value in micros}  # fmt: skip
+
+    def receipts_by_key(self, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
+        """(store id, number) -> (receipt id, customer id) of the stored receipts among `keys`."""
+        wanted = set(keys)
+        found: dict[tuple[int, str], tuple[int, int]] = {}
+        numbers = list({number for _, number in keys})
+        for id_, store_id, number, customer_id in self.rows_where_in(
+            "receipts", ("id", "store_id", "number", "customer_id"), "number", numbers
+        ):
+            if (store_id, number) in wanted:
+                found[(store_id, number)] = (id_, customer_id)
+        return found
 
     def moment(self, value: datetime) -> Any:
         """A UTC time as stored: SQLAlchemy's DATETIME text on SQLite, the aware value on PostgreSQL."""

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+# An import's commit queues the segment refresh of the customers it touched, whose jobs live in
+# smartcomm.segments.tasks: a process that runs imports itself loads them up front (as the worker
+# does), not half a second into the commit of its first import.
+import smartcomm.segments.tasks  # noqa: F401
 from smartcomm.audit.actor import Actor
 from smartcomm.imports.schemas import ImportOptions, ImportSummary, PhaseProgress, RowError
 from smartcomm.imports.service import import_service

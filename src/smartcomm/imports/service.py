@@ -9,12 +9,14 @@ the spooled records in batches inside ONE transaction, so a crash half-way write
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -38,8 +40,8 @@ from smartcomm.imports.formats import (
     RowChecker,
 )
 from smartcomm.imports.reading import CsvFile, count_lines
-from smartcomm.imports.receipt_rows import LineRow, ReceiptRows
-from smartcomm.imports.receipt_writer import ReceiptBulkWriter, receipt_batches
+from smartcomm.imports.receipt_rows import LineColumns, ReceiptRows
+from smartcomm.imports.receipt_writer import ReceiptBulkWriter
 from smartcomm.imports.repository import Bulk, ImportJobRepository
 from smartcomm.imports.schemas import (
     KINDS,
@@ -65,6 +67,9 @@ from smartcomm.settings.service import settings_service
 # Rows per batch of either pass; each batch is one progress step and one checkpoint of the job.
 BATCH_ROWS = 50_000
 CUSTOMER_CACHE_LIMIT = 1_000_000
+# Checked receipt lines of a file up to this many wait in memory between the passes (about 100 MB);
+# bigger files, and the other kinds (whose records weigh more), wait in a temporary file.
+LINES_HELD_IN_MEMORY = 250_000
 COLUMNS: dict[str, ColumnSet] = {
     "customers": CUSTOMER_COLUMNS,
     "receipts": RECEIPT_COLUMNS,
@@ -237,11 +242,29 @@ def _no_progress(phase: str, done: int, total: int) -> None:
     return None
 
 
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while an import runs.
+
+    The passes create millions of short-lived lists and tuples, and hardly any reference cycles: the
+    collector, which wakes up every few hundred new objects and then walks the live ones, would cost
+    more than the import's own work. Memory is still freed by reference counting as usual; collection
+    resumes afterwards (when it was on).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @dataclass
 class Plan:
     """The write side of one import kind: write a batch of records, then finish and count."""
 
-    write: Callable[[list[Any]], int]
+    write: Callable[[Any], int]  # a batch of checked records -> rows written
     finish: Callable[[], dict[str, int]]
 
 
@@ -261,7 +284,12 @@ class ImportRun:
 
     def execute(self) -> ImportSummary:
         try:
-            with CsvFile(self.path) as source, Spool(imports_folder()) as spool:
+            held = LINES_HELD_IN_MEMORY if self.kind == "receipts" else 0
+            with (
+                collection_paused(),
+                CsvFile(self.path) as source,
+                Spool(imports_folder(), memory_rows=held) as spool,
+            ):
                 checker = self._check(source, spool)
                 if self.log.count and not self.options.valid_rows_only:
                     return self._reject()
@@ -343,26 +371,25 @@ class ImportRun:
         customers = CustomerWriter(session, now)
         return Plan(customers.write, lambda: {"created": customers.created, "updated": customers.updated})
 
-    def _write_batches(self, spool: Spool, checker: RowChecker) -> Iterator[list[Any]]:
-        if not isinstance(checker, ReceiptRows):
+    def _write_batches(self, spool: Spool, checker: RowChecker) -> Iterator[Any]:
+        if not isinstance(checker, ReceiptRows) or not checker.rejected:
             yield from spool.batches()
             return
-        lines: Iterable[LineRow] = spool.records_in_order()
-        if checker.rejected:
-            lines = self._without_rejected_receipts(lines, checker.rejected)
-        yield from receipt_batches(lines, BATCH_ROWS)
+        for lines in spool.batches():
+            yield self._without_rejected_receipts(lines, checker.rejected)
 
     def _without_rejected_receipts(
-        self, lines: Iterable[LineRow], rejected: dict[tuple[str, str], int]
-    ) -> Iterator[LineRow]:
+        self, lines: LineColumns, rejected: dict[tuple[str, str], int]
+    ) -> LineColumns:
         """With "valid rows only", a receipt with any wrong line is left out whole."""
-        for line in lines:
-            first_bad = rejected.get((line[2], line[1]))
-            if first_bad is None:
-                yield line
-            else:
+        left_out: set[int] = set()
+        for index, key in enumerate(zip(lines.stores, lines.numbers, strict=True)):
+            first_bad = rejected.get(key)
+            if first_bad is not None:
+                left_out.add(index)
                 message = f"not imported: row {first_bad} of the same receipt has an error"
-                self.log.add(RowError(line[0], "number", message))
+                self.log.add(RowError(lines.rows[index], "number", message))
+        return lines.without(left_out)
 
     def _record(self, session: Session, written: int, counts: dict[str, int]) -> None:
         changes: dict[str, list[Any]] = {
