@@ -13,14 +13,22 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import d1_import, http_intake
+from bench import d1_import, http_intake, s1_rfm, s2_preview, s3_build, s4_receipt
 from bench.databases import Databases
 from bench.results import Figure, Report
 from bench.run import BenchError, Run
 from bench.tiers import TIERS
+from bench.workcopy import work_copy
 from smartcomm.cli.demo import ProgressBars, progress_bars
 
-FIGURES = ("D1", "D2", "D3")
+FIGURES = ("D1", "D2", "D3", "S1", "S2", "S3", "S4")
+# The S figures share one working copy per backend, measured in this order (see bench/workcopy.py).
+ON_WORK_COPY = {
+    "S1": s1_rfm.measure,
+    "S2": s2_preview.measure,
+    "S3": s3_build.measure,
+    "S4": s4_receipt.measure,
+}
 BACKENDS = {"sqlite": ("sqlite",), "postgres": ("postgres",), "both": ("sqlite", "postgres")}
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
@@ -28,7 +36,7 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description="smartcomm performance figures")
     parser.add_argument("--tier", choices=sorted(TIERS), default="XS", help="data tier (S is the reference)")
-    parser.add_argument("--only", default=",".join(FIGURES), help="comma-separated figures, e.g. D1,D2")
+    parser.add_argument("--only", default=",".join(FIGURES), help="comma-separated figures, e.g. D1,S2")
     parser.add_argument(
         "--repeat", type=int, default=5, help="repetitions per figure (the median is reported)"
     )
@@ -77,6 +85,11 @@ def measure_backend(run: Run, backend: str, only: list[str]) -> list[Figure]:
     wanted = [code for code in ("D2", "D3") if code in only]
     if wanted:
         figures.extend(http_intake.measure(run, backend, wanted))
+    on_copy = [code for code in ON_WORK_COPY if code in only]
+    if on_copy:
+        with work_copy(run, backend) as copy:
+            for code in on_copy:
+                figures.extend(ON_WORK_COPY[code](run, copy))
     return figures
 
 

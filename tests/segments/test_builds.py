@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from smartcomm.audit.actor import Actor
 from smartcomm.customers.schemas import CustomerIn
 from smartcomm.customers.service import customer_service
 from smartcomm.kit.errors import InvalidInput
+from smartcomm.kit.time import utcnow
 from smartcomm.models import Customer, SegmentEvent, SegmentMembership
 from smartcomm.receipts.schemas import ReceiptIn
 from smartcomm.receipts.service import receipt_service
@@ -100,6 +102,37 @@ def test_a_new_receipt_moves_the_customer_into_the_segment(session: Session) -> 
     assert changes[segment.id].entered == 1
     assert current_members(session, segment.id) == {"C1"}
     assert segment_service.get(session, segment.id).member_count == 1
+
+
+def test_refreshing_some_customers_agrees_with_a_full_build_on_windowed_counts(session: Session) -> None:
+    # A refresh compiles the aggregates for just the refreshed customers: "fewer than 2" is built as a
+    # complement (customers without receipts match), "at least 2" directly; both must stay exact.
+    ivan, olga, petr, _anna = people(session, "Moscow", "Moscow", "Kazan", "Kazan")
+    recently = (utcnow() - timedelta(days=2)).isoformat()
+    buy(session, ivan, "R1", "100.00", recently)
+    buy(session, ivan, "R2", "100.00", recently)
+    buy(session, olga, "R3", "100.00", recently)
+    buy(session, petr, "R4", "100.00", (utcnow() - timedelta(days=200)).isoformat())
+    window = {"period": {"kind": "last", "n": 30, "unit": "days"}}
+    twice = {"metric": "purchases.count", "operator": "gte", "value": 2, "params": window}
+    rarely = {"metric": "purchases.count", "operator": "lt", "value": 2, "params": window}
+    often = segment_service.create(session, ACTOR, SegmentIn(name="Twice", rules=rules(twice)))
+    seldom = segment_service.create(session, ACTOR, SegmentIn(name="Rarely", rules=rules(rarely)))
+    for segment in (often, seldom):
+        segment_service.build(session, segment.id, "manual")
+    assert current_members(session, often.id) == {"C0"}
+    assert current_members(session, seldom.id) == {"C1", "C2", "C3"}
+
+    buy(session, olga, "R5", "100.00", recently)
+    buy(session, petr, "R6", "100.00", recently)
+    changes = segment_service.refresh_customers(session, [olga.id, petr.id])
+
+    assert current_members(session, often.id) == {"C0", "C1"}
+    assert current_members(session, seldom.id) == {"C2", "C3"}
+    assert (changes[often.id].entered, changes[seldom.id].exited) == (1, 1)
+    for segment in (often, seldom):
+        rebuilt = segment_service.build(session, segment.id, "manual")
+        assert (rebuilt.entered, rebuilt.exited) == (0, 0)
 
 
 def test_metrics_of_the_members(session: Session) -> None:

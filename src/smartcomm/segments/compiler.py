@@ -24,10 +24,14 @@ def compile_rules(rules: SegmentRules, context: CompileContext) -> Select[Any]:
 
 
 def predicate(rules: SegmentRules, context: CompileContext) -> ColumnElement[bool]:
-    errors = validate(rules, context)
-    if errors:
-        raise InvalidInput("The segment conditions are not valid", errors)
-    return _group(rules.root, context)
+    try:
+        # Every condition is built once; only a tree with a bad condition is walked again, to name them all.
+        return _group(rules.root, context)
+    except MetricError as error:
+        errors = validate(rules, context)
+        if not errors:
+            raise
+        raise InvalidInput("The segment conditions are not valid", errors) from error
 
 
 def validate(rules: SegmentRules, context: CompileContext) -> list[FieldError]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service, diff
-from smartcomm.customers.repository import CustomerRepository
+from smartcomm.customers.repository import CustomerRepository, chunks
 from smartcomm.fields.repository import FieldRepository
 from smartcomm.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from smartcomm.kit.jobs import enqueue_after_commit
@@ -205,15 +206,24 @@ class SegmentService:
         session.flush()
 
     def refresh_customers(self, session: Session, customer_ids: Sequence[int]) -> dict[int, Diff]:
-        """Bring every segment's membership of these customers up to date (referenced segments first)."""
+        """Bring every segment's membership of these customers up to date (referenced segments first).
+
+        Each part of the customers is evaluated with statements compiled for just them, so a refresh
+        reads their own receipts and events instead of aggregating everyone's (see `CompileContext`).
+        """
         context = self.context(session)
+        segments = [(s, SegmentRules.model_validate(s.rules)) for s in self.in_dependency_order(session)]
         changes: dict[int, Diff] = {}
-        for segment in self.in_dependency_order(session):
-            matching = compile_rules(SegmentRules.model_validate(segment.rules), context)
-            result = apply_for_customers(session, segment.id, matching, customer_ids, context.now)
-            if result.entered or result.exited:
-                segment.member_count += result.entered - result.exited
-                changes[segment.id] = result
+        for part in chunks(sorted(set(customer_ids))):
+            limited = replace(context, customer_ids=part)
+            for segment, rules in segments:
+                matching = compile_rules(rules, limited)
+                result = apply_for_customers(session, segment.id, matching, part, context.now)
+                if result.entered or result.exited:
+                    segment.member_count += result.entered - result.exited
+                    found = changes.setdefault(segment.id, Diff(members=-1, entered=0, exited=0))
+                    found.entered += result.entered
+                    found.exited += result.exited
         session.flush()
         return changes
 

@@ -7,7 +7,7 @@ the rule tree and combines these expressions, so adding a metric never changes t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -82,6 +82,9 @@ class CompileContext:
     now: datetime
     zone: str = "UTC"
     custom_types: dict[str, str] = field(default_factory=dict)
+    # When set, the statement is only ever asked about these customers (a per-customer refresh): the
+    # per-customer aggregates then read only their rows instead of grouping the whole table.
+    customer_ids: Sequence[int] | None = None
 
     @property
     def today(self) -> date:
@@ -389,11 +392,15 @@ def per_customer(
 
     Customers with no rows have the aggregate `default` (0 for counts and sums, None otherwise). When the
     default satisfies the condition (e.g. "fewer than 2 receipts"), the set is built as the complement of
-    the customers whose rows fail it, so customers without rows are included.
+    the customers whose rows fail it, so customers without rows are included. A context limited to some
+    customers groups only their rows (the statement must then be asked about those customers only).
     """
     from sqlalchemy import select
 
     matches_default = python_compare(metric, condition, default, context)
+    if context.customer_ids is not None:
+        # Whether a customer is in either set below depends on that customer's rows alone.
+        filters = [*filters, customer_column.in_(list(context.customer_ids))]
     grouped: Select[Any] = (
         select(customer_column).where(customer_column.is_not(None), *filters).group_by(customer_column)
     )
