@@ -16,7 +16,7 @@ from smartcomm.api.deps import ApiGuard
 from smartcomm.api.idempotency import IdempotentRoute
 from smartcomm.intake.tasks import purge_idempotency
 from smartcomm.kit.time import utcnow
-from smartcomm.models import AuditEntry, Customer, IdempotencyRecord, Receipt
+from smartcomm.models import AuditEntry, Customer, Event, IdempotencyRecord, Receipt
 from tests.api.conftest import ApiClient, api_client
 
 RECEIPT = {
@@ -170,3 +170,15 @@ def _all_dependencies(dependant: Dependant) -> Iterator[Dependant]:
     for dependency in dependant.dependencies:
         yield dependency
         yield from _all_dependencies(dependency)
+
+
+def test_events_sent_with_a_key_are_answered_from_the_first_request(api: ApiClient, session: Session) -> None:
+    api.put("/api/v1/customers/C-1", json={"first_name": "Ivan"})
+    body = {"events": [{"name": "app_opened", "customer_external_id": "C-1"}]}  # no message_id
+
+    first = api.post("/api/v1/events", json=body, key="events-1")
+    again = api.post("/api/v1/events", json=body, key="events-1")
+
+    assert first.json() == again.json() == {"accepted": 1, "duplicates": 0}
+    assert again.headers["idempotent-replayed"] == "true"
+    assert count(session, Event) == 1 and audit_rows(session, "event_batch") == 1

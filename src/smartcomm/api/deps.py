@@ -11,8 +11,9 @@ from smartcomm.audit.actor import Actor
 from smartcomm.auth.permissions import Permission, role_allows
 from smartcomm.auth.principal import Principal, RouteGuard
 from smartcomm.auth.service import may_sign_in
+from smartcomm.kit.db import session_scope
 from smartcomm.kit.errors import Forbidden, Unauthorized
-from smartcomm.kit.http import DbSession, client_ip
+from smartcomm.kit.http import client_ip
 from smartcomm.kit.security import read_api_token
 from smartcomm.models import User
 
@@ -30,10 +31,9 @@ class ApiGuard(RouteGuard):
     def __call__(
         self,
         request: Request,
-        session: DbSession,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        user = self._user_from_token(credentials, session)
+        user = self._user_from_token(credentials)
         assert self.permission is not None
         if not role_allows(user.role, self.permission):
             raise Forbidden("This token does not give access to this endpoint")
@@ -43,13 +43,17 @@ class ApiGuard(RouteGuard):
         request.state.principal = principal
         return principal
 
-    def _user_from_token(self, credentials: HTTPAuthorizationCredentials | None, session: DbSession) -> User:
+    @staticmethod
+    def _user_from_token(credentials: HTTPAuthorizationCredentials | None) -> User:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("Send a bearer token from POST /api/v1/token")
         claims = read_api_token(credentials.credentials)
         if claims is None:
             raise Unauthorized("The token is invalid or has expired")
-        user = session.get(User, int(claims["sub"]))
+        # A read of its own: the request's transaction (on SQLite, its write lock) starts only when the
+        # endpoint writes, and writes that are grouped across requests never need it at all.
+        with session_scope(read_only=True) as session:
+            user = session.get(User, int(claims["sub"]))
         if user is None or user.session_version != claims.get("ver") or not may_sign_in(user):
             raise Unauthorized("The token is no longer valid")
         return user

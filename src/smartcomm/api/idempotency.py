@@ -99,6 +99,11 @@ def _key_check(guard: ApiGuard) -> Callable[..., Awaitable[None]]:
     return idempotency_key
 
 
+def holds_idempotency_key(request: Request) -> bool:
+    """Whether this request reserved an Idempotency-Key: its answer must commit with its write."""
+    return isinstance(getattr(request.state, _STATE, None), _Pending)
+
+
 class IdempotentRoute(APIRoute):
     """An API write whose handler replays stored answers and stores the answer of a first request."""
 

@@ -52,8 +52,9 @@ class AuditService:
         action: str,
         changes: dict[str, list[Any]] | None = None,
         object_label: str = "",
+        flush: bool = True,
     ) -> AuditEntry:
-        """Add one history row to the current transaction."""
+        """Add one history row to the current transaction (flushed at once unless `flush` is False)."""
         entry = AuditEntry(
             actor_kind=actor.kind,
             actor_id=actor.user_id,
@@ -66,7 +67,8 @@ class AuditService:
             ip_address=actor.ip_address,
         )
         session.add(entry)
-        session.flush()
+        if flush:
+            session.flush()
         return entry
 
     def search(

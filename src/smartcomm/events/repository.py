@@ -107,6 +107,14 @@ def insert_skipping_duplicates(session: Session, table: Table, rows: Sequence[di
     return int(getattr(result, "rowcount", 0))
 
 
+def stored_message_ids(session: Session, table: Table, message_ids: Sequence[str]) -> set[str]:
+    """Which of these message ids the table already holds."""
+    found: set[str] = set()
+    for part in chunks(list(set(message_ids))):
+        found.update(session.scalars(select(table.c.message_id).where(table.c.message_id.in_(part))))
+    return found
+
+
 def customer_ids(
     session: Session, external_ids: Sequence[str], platform_ids: Sequence[int]
 ) -> dict[str, int]:
@@ -147,6 +155,28 @@ class EventRepository:
     def insert(self, rows: Sequence[dict[str, Any]]) -> int:
         return insert_skipping_duplicates(self.session, events, rows)
 
+    def insert_new(self, batches: Sequence[Sequence[dict[str, Any]]]) -> list[int]:
+        """Insert the rows of every batch in one statement, skipping a message id that is stored already
+        or came earlier in the batches; returns how many rows of each batch were stored.
+
+        On SQLite the transaction holds the write lock, so the look-up is exact. On PostgreSQL the unique
+        index still skips an event that a concurrent request stored in between; it is then counted as
+        stored in both answers."""
+        given = [row["message_id"] for batch in batches for row in batch if row["message_id"] is not None]
+        seen = stored_message_ids(self.session, events, given) if given else set()
+        fresh: list[dict[str, Any]] = []
+        counts: list[int] = []
+        for batch in batches:
+            before = len(fresh)
+            for row in batch:
+                message_id = row["message_id"]
+                if message_id is None or message_id not in seen:
+                    seen.add(message_id)
+                    fresh.append(row)
+            counts.append(len(fresh) - before)
+        insert_skipping_duplicates(self.session, events, fresh)
+        return counts
+
     def for_customer(self, customer_id: int, params: PageParams) -> Page[Any]:
         """A customer's events with their source codes, newest first."""
         statement = (
@@ -177,11 +207,7 @@ class WebEventRepository:
         self.session = session
 
     def stored_message_ids(self, message_ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for part in chunks(list(set(message_ids))):
-            statement = select(web_events.c.message_id).where(web_events.c.message_id.in_(part))
-            found.update(self.session.scalars(statement))
-        return found
+        return stored_message_ids(self.session, web_events, message_ids)
 
     def insert(self, rows: Sequence[dict[str, Any]]) -> int:
         return insert_skipping_duplicates(self.session, web_events, rows)

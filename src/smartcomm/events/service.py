@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,45 +33,98 @@ def source_error(where: str, code: str, source: SourceRef | None) -> FieldError 
     return None
 
 
+@dataclass(frozen=True)
+class EventSubmission:
+    """One request's events, as handed to the group writer."""
+
+    actor: Actor
+    items: Sequence[EventIn]
+    path: str = "events"
+
+
+@dataclass(frozen=True)
+class _References:
+    """The customers and sources a group of events names, looked up once for the whole group."""
+
+    customers: dict[str, int]
+    sources: dict[str, SourceRef]
+
+    @property
+    def system_source_id(self) -> int:
+        return next(source.id for source in self.sources.values() if source.is_system)
+
+
 class EventService:
     def record(
         self, session: Session, actor: Actor, items: Sequence[EventIn], *, path: str = "events"
     ) -> EventBatchOut:
         """Store up to 1,000 customer or system events in one insert; a repeated message_id is ignored."""
-        rows = self.to_rows(session, items, path)
-        accepted = EventRepository(session).insert(rows)
-        customers_changed(session, (row["customer_id"] for row in rows))
-        duplicates = len(items) - accepted
-        audit_service.record(
-            session,
-            actor,
-            object_type="event_batch",
-            object_id=f"{len(items)} events",
-            action="create",
-            changes={"accepted": [None, accepted], "duplicates": [None, duplicates]},
-        )
-        return EventBatchOut(accepted=accepted, duplicates=duplicates)
+        outcome = self.record_groups(session, [EventSubmission(actor, items, path)])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-    def to_rows(self, session: Session, items: Sequence[EventIn], path: str) -> list[dict[str, Any]]:
-        """Insert rows for the events; any unknown customer or source rejects them all, naming the field."""
+    def record_groups(
+        self, session: Session, submissions: Sequence[EventSubmission]
+    ) -> list[EventBatchOut | Exception]:
+        """Store the events of several requests in this transaction, each request with its own audit row.
+
+        A request naming an unknown customer or source gets its error in its place and writes nothing;
+        the others are stored, in one insert."""
+        references = self._references(session, [item for each in submissions for item in each.items])
+        outcomes: list[list[dict[str, Any]] | Exception] = []
+        for submission in submissions:
+            try:
+                outcomes.append(self._rows(submission.items, references, submission.path))
+            except InvalidInput as error:
+                outcomes.append(error)
+        valid = [rows for rows in outcomes if not isinstance(rows, Exception)]
+        accepted = iter(EventRepository(session).insert_new(valid))
+        customers_changed(session, (row["customer_id"] for rows in valid for row in rows))
+        return [
+            outcome
+            if isinstance(outcome, Exception)
+            else self._audited(session, submission.actor, len(outcome), next(accepted))
+            for submission, outcome in zip(submissions, outcomes, strict=True)
+        ]
+
+    @staticmethod
+    def _references(session: Session, items: Sequence[EventIn]) -> _References:
         customers = customer_ids(
             session,
             [item.customer_external_id for item in items if item.customer_external_id is not None],
             [item.customer_id for item in items if item.customer_id is not None],
         )
         sources = EventSourceRepository(session).with_codes([item.source for item in items if item.source])
-        system_id = next(source.id for source in sources.values() if source.is_system)
+        return _References(customers, sources)
+
+    def _rows(self, items: Sequence[EventIn], references: _References, path: str) -> list[dict[str, Any]]:
+        system_id = references.system_source_id
         now = utcnow()
         rows: list[dict[str, Any]] = []
         errors: list[FieldError] = []
         for index, item in enumerate(items):
             where = f"{path}[{index}]"
-            customer_id = self._customer_of(item, customers, where, errors)
-            source_id = self._source_of(item.source, sources, where, errors) or system_id
+            customer_id = self._customer_of(item, references.customers, where, errors)
+            source_id = self._source_of(item.source, references.sources, where, errors) or system_id
             rows.append(self._row(item, customer_id, source_id, now))
         if errors:
             raise InvalidInput(f"{len(errors)} problem(s) in the events; nothing was written", errors)
         return rows
+
+    @staticmethod
+    def _audited(session: Session, actor: Actor, sent: int, accepted: int) -> EventBatchOut:
+        duplicates = sent - accepted
+        audit_service.record(
+            session,
+            actor,
+            object_type="event_batch",
+            object_id=f"{sent} events",
+            action="create",
+            changes={"accepted": [None, accepted], "duplicates": [None, duplicates]},
+            flush=False,  # the rows of a group go in one insert at commit
+        )
+        return EventBatchOut(accepted=accepted, duplicates=duplicates)
 
     def for_customer(self, session: Session, customer_id: int, params: PageParams) -> Page[EventOut]:
         """A customer's events, newest first."""

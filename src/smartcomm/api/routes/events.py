@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from smartcomm.api.deps import api_requires
+from smartcomm.api.idempotency import holds_idempotency_key
 from smartcomm.api.schemas import PageOut
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.customers.service import customer_service
+from smartcomm.events.intake import event_writer
 from smartcomm.events.schemas import (
     EventBatchIn,
     EventBatchOut,
@@ -19,7 +22,7 @@ from smartcomm.events.schemas import (
     WebEventOut,
     WebSessionOut,
 )
-from smartcomm.events.service import event_service
+from smartcomm.events.service import EventSubmission, event_service
 from smartcomm.events.web_events import web_event_service
 from smartcomm.kit.http import DbSession
 from smartcomm.kit.pagination import MAX_PAGE_SIZE, PageParams
@@ -33,9 +36,15 @@ PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
 @router.post("/events", response_model=EventBatchOut)
-def post_events(session: DbSession, principal: Writer, body: EventBatchIn) -> EventBatchOut:
+async def post_events(
+    request: Request, session: DbSession, principal: Writer, body: EventBatchIn
+) -> EventBatchOut:
     """Store 1 to 1,000 customer or system events; events whose message_id is already stored are ignored."""
-    return event_service.record(session, principal.actor, body.events)
+    if holds_idempotency_key(request):
+        # The stored answer commits with the events, so this request writes in its own transaction.
+        return await run_in_threadpool(event_service.record, session, principal.actor, body.events)
+    submission = EventSubmission(principal.actor, body.events)
+    return await event_writer.submit(submission, weight=len(body.events))
 
 
 @router.post("/web-events", response_model=EventBatchOut)

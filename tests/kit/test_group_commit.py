@@ -1,0 +1,112 @@
+"""Group commit: concurrent jobs share a transaction, yet each gets its own answer and its own failure."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from smartcomm.audit.actor import Actor
+from smartcomm.audit.service import audit_service
+from smartcomm.kit.errors import InvalidInput
+from smartcomm.kit.group_commit import GroupCommitter
+from smartcomm.models import AuditEntry
+
+TESTS = Actor.system("tests")
+
+
+def stored_labels(session: Session) -> list[str]:
+    statement = select(AuditEntry.object_id).where(AuditEntry.object_type == "group_test")
+    return sorted(session.scalars(statement))
+
+
+def write_labels(session: Session, labels: Sequence[str]) -> list[str | Exception]:
+    """Stores one history row per job; a label starting with 'bad' is refused without writing."""
+    results: list[str | Exception] = []
+    for label in labels:
+        if label.startswith("bad"):
+            results.append(InvalidInput(f"{label} is refused"))
+            continue
+        if label.startswith("poison"):
+            raise RuntimeError("the database refused the group")
+        audit_service.record(session, TESTS, object_type="group_test", object_id=label, action="create")
+        results.append(f"stored {label}")
+    return results
+
+
+async def submit_all(committer: GroupCommitter[str, str], labels: list[str]) -> list[str | BaseException]:
+    return await asyncio.gather(*(committer.submit(label) for label in labels), return_exceptions=True)
+
+
+def test_jobs_arriving_while_a_group_is_written_form_the_next_group(session: Session) -> None:
+    groups: list[list[str]] = []
+    first_group_started, let_it_finish = threading.Event(), threading.Event()
+
+    def write(session: Session, labels: Sequence[str]) -> list[str | Exception]:
+        groups.append(list(labels))
+        if len(groups) == 1:
+            first_group_started.set()
+            assert let_it_finish.wait(10)
+        return write_labels(session, labels)
+
+    committer = GroupCommitter("test", write, max_weight=100)
+
+    async def scenario() -> list[str | BaseException]:
+        first = asyncio.ensure_future(committer.submit("a"))
+        await asyncio.get_running_loop().run_in_executor(None, first_group_started.wait, 10)
+        rest = asyncio.ensure_future(submit_all(committer, [f"b{n}" for n in range(9)]))
+        await asyncio.sleep(0.05)  # all nine are waiting behind the first group
+        let_it_finish.set()
+        return [await first, *await rest]
+
+    answers = asyncio.run(scenario())
+
+    assert groups == [["a"], [f"b{n}" for n in range(9)]]
+    assert answers == ["stored a", *[f"stored b{n}" for n in range(9)]]
+    assert stored_labels(session) == ["a", *[f"b{n}" for n in range(9)]]
+
+
+def test_a_group_closes_at_its_weight_limit(session: Session) -> None:
+    groups: list[list[str]] = []
+
+    def write(session: Session, labels: Sequence[str]) -> list[str | Exception]:
+        groups.append(list(labels))
+        return write_labels(session, labels)
+
+    committer = GroupCommitter("test", write, max_weight=3)
+    asyncio.run(submit_all(committer, [f"j{n}" for n in range(7)]))
+
+    assert [len(group) for group in groups] == [3, 3, 1]
+    assert len(stored_labels(session)) == 7
+
+
+def test_an_invalid_job_fails_alone_and_writes_nothing(session: Session) -> None:
+    committer = GroupCommitter("test", write_labels, max_weight=100)
+
+    answers = asyncio.run(submit_all(committer, ["one", "bad-two", "three"]))
+
+    assert answers[0] == "stored one" and answers[2] == "stored three"
+    assert isinstance(answers[1], InvalidInput) and "bad-two is refused" in str(answers[1])
+    assert stored_labels(session) == ["one", "three"]
+
+
+def test_a_job_that_fails_the_transaction_is_retried_apart_from_the_others(session: Session) -> None:
+    committer = GroupCommitter("test", write_labels, max_weight=100)
+
+    answers = asyncio.run(submit_all(committer, ["one", "poison", "three"]))
+
+    assert answers[0] == "stored one" and answers[2] == "stored three"
+    assert isinstance(answers[1], RuntimeError)
+    assert stored_labels(session) == ["one", "three"]
+
+
+def test_a_write_function_must_answer_every_job(session: Session) -> None:
+    committer = GroupCommitter("test", lambda session, jobs: [], max_weight=100)
+
+    with pytest.raises(RuntimeError, match="0 results for 1 jobs"):
+        asyncio.run(committer.submit("lonely"))
+    assert stored_labels(session) == []
