@@ -7,7 +7,9 @@ drives `POST /api/v1/events`: D2 sends 100 events per request, D3 one. Every run
 failed request, and every acknowledged event is stored (counted in the database before and after; at
 most the requests still in flight when wrk stops may add theirs).
 Throughput is acknowledged events over wrk's measured duration (their storage is checked as above); D3
-also reports wrk's 99th percentile of the request latency.
+also reports wrk's 99th percentile of the request latency. After each D3 run the same server answers
+plain GETs of /healthz, with the same connections for the same time: D3's reference, what the web stack
+itself allows on this machine at that moment.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from bench.run import BenchError, Run
 from smartcomm.kit.db import create_db_engine
 
 LUA = Path(__file__).resolve().parent / "events.lua"
+BARE_LUA = Path(__file__).resolve().parent / "bare.lua"
+BARE_PATH = "/healthz"  # the reference of D3: the same server answering a request that does no work
 API_EMAIL, API_PASSWORD = "bench-api@example.com", "Bench-password-1"
 WORKERS = (1, 2)
 WARM_UP_SECONDS = 3
@@ -92,6 +96,7 @@ def _figures_for(backend: str, variant: str, wanted: list[str]) -> dict[str, Fig
             details={"connections": load.connections, "events_per_request": load.batch},
         )
         if code == "D3":
+            figures[code].reference_title = f"bare GET {BARE_PATH}, same server"
             figures["D3 p99"] = Figure(
                 "D3",
                 "single-event latency p99",
@@ -139,6 +144,8 @@ def _repeat(
             run.console.print(f"[red]{load.figure} {server.workers} worker(s): run rejected: {reason}[/red]")
             continue
         _record(run, figures, load, result, sent, server.workers)
+        if load.figure == "D3":
+            _record_bare(run, server, load, figures[load.figure], repetition)
     for code in (load.figure, f"{load.figure} p99"):
         figure = figures.get(code)
         if figure is not None and not figure.values:
@@ -159,6 +166,13 @@ def _record(
     if load.figure == "D3":
         figures["D3 p99"].values.append(result["p99_us"] / 1000)
         figures["D3 p99"].details.setdefault("p50_ms", []).append(result["p50_us"] / 1000)
+
+
+def _record_bare(run: Run, server: Server, load: Load, figure: Figure, repetition: int) -> None:
+    """The reference beside each D3 run: how many requests per second the same server answers when a
+    request does no work at all (what the web stack alone allows on this machine, now)."""
+    bare = server.wrk_bare(load.connections, run.tier.http_seconds, f"bare-{repetition}")
+    figure.reference.append(bare["requests"] / (bare["duration_us"] / 1e6))
 
 
 def _settled_count(url: str, name: str) -> int:
@@ -312,11 +326,40 @@ class Server:
             occurred,
         ]
         finished = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 120)
-        found = re.search(r"^RESULT (\{.*\})$", finished.stdout, re.MULTILINE)
-        if finished.returncode != 0 or found is None:
-            raise BenchError(f"wrk failed: {finished.stderr.strip() or finished.stdout.strip()}"[:300])
-        result: dict[str, Any] = json.loads(found.group(1))
+        return _wrk_result(finished)
+
+    def wrk_bare(self, connections: int, seconds: float, run_id: str) -> dict[str, Any]:
+        """One wrk run of plain GETs of the bare endpoint."""
+        command = [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(BARE_LUA),
+        ]
+        finished = subprocess.run(
+            [*command, self.base_url + BARE_PATH],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=seconds + 120,
+        )
+        result = _wrk_result(finished)
+        if result["non_2xx"] or result["socket_errors"]:
+            raise BenchError(f"the bare endpoint failed during {run_id}: {result}")
         return result
+
+
+def _wrk_result(finished: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """wrk's summary, as printed by the load script's done()."""
+    found = re.search(r"^RESULT (\{.*\})$", finished.stdout, re.MULTILINE)
+    if finished.returncode != 0 or found is None:
+        raise BenchError(f"wrk failed: {finished.stderr.strip() or finished.stdout.strip()}"[:300])
+    result: dict[str, Any] = json.loads(found.group(1))
+    return result
 
 
 def _free_port() -> int:

@@ -123,6 +123,17 @@ def test_search_by_last_name_prefix_ignores_case(operator: UIClient, session: Se
     assert customer_ids(full_name) == [petrova.id]
 
 
+@pytest.mark.parametrize("typed", ["иванова", "ИВАНОВА", "Иванова", "ива", "анна иванова", "АННА Иванова"])
+def test_search_finds_cyrillic_names_whatever_the_case_typed(
+    operator: UIClient, session: Session, typed: str
+) -> None:
+    anna = add_customer(session, "C-1", first_name="Анна", last_name="Иванова")
+    add_customer(session, "C-2", first_name="Анна", last_name="Смирнова")
+    add_customer(session, "C-3", first_name="Ivan", last_name="Ivanov")
+
+    assert customer_ids(operator.get("/customers", params={"q": typed}).text) == [anna.id]
+
+
 @pytest.mark.parametrize("typed", ["8 (916) 123-45-67", "+7 916 1234567", "79161234567", "9161234567"])
 def test_search_by_phone_in_any_format_matches_the_e164_number(
     operator: UIClient, session: Session, typed: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -38,6 +39,21 @@ CHUNK = 5000
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def lowered_forms(typed: str, is_sqlite: bool) -> list[str]:
+    """What lower(name) holds for the ways a name typed like this may be stored.
+
+    PostgreSQL's lower() folds every script, so one form suffices. SQLite's folds ASCII letters only:
+    "Иванова" stays "Иванова", and "иванова" typed in the search must be tried as it is, capitalised,
+    title-cased and in capitals to find her (each form still a prefix range on the same index)."""
+    if not is_sqlite:
+        return [typed.lower()]
+    spellings = (typed, typed.lower(), typed.capitalize(), typed.title(), typed.upper())
+    return list(dict.fromkeys(spelling.translate(_ASCII_LOWER) for spelling in spellings))
 
 
 class CustomerRepository(Repository[Customer]):
@@ -82,15 +98,16 @@ class CustomerRepository(Repository[Customer]):
         from smartcomm.customers.contacts import normalize_email, normalize_phone
 
         text_query = query.strip()
-        lowered = text_query.lower()
+        is_sqlite = self.session.get_bind().dialect.name == "sqlite"
         conditions = [
             Customer.external_id == text_query,
             Customer.card_number == text_query,
             Customer.email == normalize_email(text_query).value,
             Customer.id.in_(select(Receipt.customer_id).where(Receipt.number == text_query)),
-            # A prefix range on lower(last_name) uses the expression index on both databases.
-            and_(
-                func.lower(Customer.last_name) >= lowered, func.lower(Customer.last_name) < lowered + "\uffff"
+            # Prefix ranges on lower(last_name) use the expression index on both databases.
+            *(
+                and_(func.lower(Customer.last_name) >= form, func.lower(Customer.last_name) < form + "\uffff")
+                for form in lowered_forms(text_query, is_sqlite)
             ),
         ]
         phone = normalize_phone(text_query, default_country)
@@ -98,17 +115,15 @@ class CustomerRepository(Repository[Customer]):
             conditions.append(Customer.phone == phone.value)
         if text_query.isdigit():
             conditions.append(Customer.id == int(text_query))
-        words = lowered.split()
+        words = text_query.split()
         if len(words) > 1:
-            conditions.append(
-                and_(
-                    *(
-                        or_(func.lower(Customer.first_name) == w, func.lower(Customer.last_name) == w)
-                        for w in words
-                    )
-                )
-            )
+            conditions.append(and_(*(self._names_word(word, is_sqlite) for word in words)))
         return or_(*conditions)
+
+    @staticmethod
+    def _names_word(word: str, is_sqlite: bool) -> Any:
+        forms = lowered_forms(word, is_sqlite)
+        return or_(func.lower(Customer.first_name).in_(forms), func.lower(Customer.last_name).in_(forms))
 
     def refresh_aggregates(self, customer_ids: Iterable[int]) -> None:
         """Recompute the purchase aggregates of these customers from their receipts (set-based)."""
