@@ -29,7 +29,7 @@ from smartcomm.models import (
     WebEvent,
     WebSession,
 )
-from tests.demo.conftest import checksums, count, make_demo
+from tests.demo.conftest import checksums, count, digest, make_demo
 
 
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(session: Session) -> None:
@@ -169,3 +169,31 @@ def _structure(connection: Connection, table: str) -> tuple[list[str], list[str]
     indexes = sorted(str(index["name"]) for index in inspector.get_indexes(table))
     keys = sorted(str(key["name"]) for key in inspector.get_foreign_keys(table))
     return indexes, keys
+
+
+def test_blocks_and_worker_processes_never_change_the_data(session: Session) -> None:
+    def run(**options: int) -> dict[str, str]:
+        savepoint = session.begin_nested()
+        make_demo(session, customers=70, seed=9, **options)
+        sums = checksums(session) | {"ids": _id_digest(session)}
+        savepoint.rollback()
+        return sums
+
+    one_block = run(chunk_size=100, processes=0)
+
+    assert run(chunk_size=7, processes=0) == one_block
+    assert run(chunk_size=16, processes=2) == one_block
+
+
+def _id_digest(session: Session) -> str:
+    """Ids too: every block continues the ids of the blocks before it."""
+    statement = (
+        select(Receipt.id, Receipt.number, ReceiptLine.id, ReceiptLine.position, Customer.id)
+        .join(ReceiptLine, ReceiptLine.receipt_id == Receipt.id)
+        .join(Customer, Customer.id == Receipt.customer_id)
+        .order_by(ReceiptLine.id)
+    )
+    web = select(WebEvent.id, WebEvent.session_id, WebSession.key).join(
+        WebSession, WebSession.id == WebEvent.session_id
+    )
+    return digest(session, statement) + digest(session, web.order_by(WebEvent.id))

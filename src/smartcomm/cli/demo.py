@@ -51,12 +51,15 @@ def progress_bars() -> RichBars:
 
 
 def load(options: DemoOptions, actor: Actor) -> DemoSummary:
-    """Generate demo data in one transaction, drawing progress bars."""
-    from smartcomm.demo import generate
-    from smartcomm.kit.db import session_scope
+    """Generate demo data with a commit per block of customers, drawing progress bars.
 
-    with progress_bars() as bars, session_scope() as session:
-        return generate(session, options, ProgressBars(bars), actor)
+    An interrupted load keeps the blocks it committed (its indexes are rebuilt before it stops); as
+    the base then has customers, a rerun refuses it instead of adding duplicates.
+    """
+    from smartcomm.demo import generate, pinned_session
+
+    with progress_bars() as bars, pinned_session() as session:
+        return generate(session, options, ProgressBars(bars), actor, commit_blocks=True)
 
 
 def load_if_empty(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> DemoSummary | None:
@@ -106,7 +109,8 @@ def demo(
 
 
 def _summary_table(summary: DemoSummary) -> Table:
-    table = Table(title=f"Demo data loaded in {summary.seconds:.1f} s")
+    stages = ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in summary.stages.items())
+    table = Table(title=f"Demo data loaded in {summary.seconds:.1f} s", caption=stages or None)
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, count in summary.counts.items():

@@ -105,12 +105,13 @@ class Products:
 
 @dataclass
 class Ids:
-    """Next free id per table with generated ids."""
+    """Next free id per table with generated ids, local to the block of customers being made (the
+    writer adds the ids of the blocks before it)."""
 
-    events: int = 1
-    push_tokens: int = 1
-    web_sessions: int = 1
-    web_events: int = 1
+    events: int = 0
+    push_tokens: int = 0
+    web_sessions: int = 0
+    web_events: int = 0
 
 
 class Behaviour:

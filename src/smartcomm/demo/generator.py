@@ -1,88 +1,49 @@
-"""The demo loader: reference data first, then customers in chunks with everything they did.
+"""The demo loader: reference data first, then customers in blocks with everything they did.
 
-Each chunk of customers is generated in memory (profile, receipts with lines, behaviour), the
-customers' purchase aggregates are computed on the way (paid receipts only, average rounded half up,
-exactly as `CustomerRepository.refresh_aggregates` computes them), and the chunk is written table by
-table with the bulk writer. Every random choice comes from streams seeded by the seed and a name,
-so the chunk size never changes the data.
+Blocks of customers are made (in worker processes for a big load, see `workers.py`) with their
+profile, staged receipts and behaviour; the customers' purchase aggregates are computed on the way
+(paid receipts only, average rounded half up, exactly as `CustomerRepository.refresh_aggregates`
+computes them). The writer writes the blocks in order, table by table. Every customer draws from a
+random stream of their own, so neither the block size nor the number of processes changes the data.
+
+A committing load (`commit_blocks=True`, the command line and the benchmarks) commits the reference
+data, then every block, then every rebuilt index, so the transaction and SQLite's WAL stay the size of
+one block. Otherwise the whole load is one transaction of the caller's (tests, small loads).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Table
+from sqlalchemy import Engine, Table
 from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service
-from smartcomm.demo import behaviour as bh
-from smartcomm.demo.behaviour import Behaviour, Products
-from smartcomm.demo.bulk import BulkWriter, Row
+from smartcomm.demo.bulk import BulkWriter, Deferred
 from smartcomm.demo.calendar import Calendar
-from smartcomm.demo.catalogue import DEPARTMENTS
-from smartcomm.demo.people import NamePools, People, Shopper, Weighted, habit
+from smartcomm.demo.formats import Formats
+from smartcomm.demo.people import NamePools, habit
 from smartcomm.demo.progress import Progress, SilentProgress
-from smartcomm.demo.reference import Catalogue, load_catalogue, load_stores
+from smartcomm.demo.reference import load_catalogue, load_stores
 from smartcomm.demo.repository import DemoRepository
-from smartcomm.demo.shop import LINE_COLUMNS, RECEIPT_COLUMNS, Shop, receipt_count
+from smartcomm.demo.shop import receipt_count
+from smartcomm.demo.workers import blocks
+from smartcomm.demo.world import BLOCK_COLUMNS, Block, Makers, World
+from smartcomm.kit.db import new_session
 from smartcomm.kit.errors import Conflict
 from smartcomm.kit.time import utcnow
 from smartcomm.models import Base
 
-CUSTOMER_COLUMNS = (
-    "id",
-    "external_id",
-    "first_name",
-    "last_name",
-    "middle_name",
-    "gender",
-    "birth_date",
-    "country",
-    "region",
-    "city",
-    "time_zone",
-    "registered_at",
-    "card_number",
-    "card_status",
-    "email",
-    "email_valid",
-    "phone",
-    "phone_valid",
-    "phone_type",
-    "allow_email",
-    "allow_sms",
-    "allow_viber",
-    "allow_push",
-    "custom",
-    "receipt_count",
-    "total_amount",
-    "average_receipt",
-    "first_purchase_at",
-    "last_purchase_at",
-    "created_at",
-    "updated_at",
-)
-# Tables in the order their foreign keys need, with the columns the generator fills.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": CUSTOMER_COLUMNS,
-    "receipts": RECEIPT_COLUMNS,
-    "receipt_lines": LINE_COLUMNS,
-    "events": bh.EVENT_COLUMNS,
-    "push_tokens": bh.PUSH_TOKEN_COLUMNS,
-    "visitors": bh.VISITOR_COLUMNS,
-    "web_sessions": bh.SESSION_COLUMNS,
-    "web_events": bh.WEB_EVENT_COLUMNS,
-    "container_states": bh.CONTAINER_STATE_COLUMNS,
-    "container_items": bh.CONTAINER_ITEM_COLUMNS,
-    "subscriptions": bh.SUBSCRIPTION_COLUMNS,
-}
-TABLES: dict[str, tuple[Table, tuple[str, ...]]] = {
-    name: (Base.metadata.tables[name], columns) for name, columns in COLUMNS.items()
-}
+# The tables a load fills, in the order their foreign keys need.
+TABLE_NAMES = ("customers", "receipts", "receipt_lines", *list(BLOCK_COLUMNS)[2:])
+TABLES: dict[str, Table] = {name: Base.metadata.tables[name] for name in TABLE_NAMES}
 MAILING_CATEGORIES = (
     {"code": "news", "name": "News", "description": "Company news, new stores and collections"},
     {"code": "promotions", "name": "Promotions", "description": "Sales, discounts and seasonal offers"},
@@ -95,6 +56,7 @@ CONTAINERS = (
 )
 LINES_PER_RECEIPT = 3.06  # the mean of shop.LINES_PER_RECEIPT, for progress estimates
 BULK_CUSTOMERS = 5_000  # from this size on, secondary indexes are dropped during the load and rebuilt
+PARALLEL_CUSTOMERS = 20_000  # from this size on, worker processes make the blocks (when there are cores)
 
 
 class NotEmpty(Conflict):
@@ -107,19 +69,28 @@ class DemoOptions:
     seed: int = 1
     receipts_per_customer: float = 10.0
     as_of: date | None = None  # purchases end the day before; today (UTC) when omitted
-    chunk_size: int = 5_000
+    chunk_size: int = 10_000  # customers per block (and per commit of a committing load)
+    processes: int | None = None  # worker processes making blocks; None: up to 2 for a big load
 
 
 @dataclass
 class DemoSummary:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # wall seconds: reference, rows, indexes, finish
 
 
 def generate(
-    session: Session, options: DemoOptions, progress: Progress | None = None, actor: Actor | None = None
+    session: Session,
+    options: DemoOptions,
+    progress: Progress | None = None,
+    actor: Actor | None = None,
+    *,
+    commit_blocks: bool = False,
 ) -> DemoSummary:
-    """Fill an empty base with demo data in the session's transaction (the caller commits)."""
+    """Fill an empty base with demo data: in the session's transaction (the caller commits), or with a
+    commit after every block when `commit_blocks` (the session must keep one connection, see
+    `pinned_session`)."""
     started = time.perf_counter()
     repository = DemoRepository(session)
     existing = repository.customer_count()
@@ -127,9 +98,8 @@ def generate(
         raise NotEmpty(
             f"The base already holds {existing} customers; demo data is only loaded into an empty base"
         )
-    run = _Run(session, repository, options, progress or SilentProgress())
+    run = _Run(session, repository, options, progress or SilentProgress(), commit_blocks)
     summary = run.execute()
-    summary.seconds = time.perf_counter() - started
     audit_service.record(
         session,
         actor or Actor.system("demo data"),
@@ -139,41 +109,125 @@ def generate(
         object_label="Demo data",
         changes={table: [None, count] for table, count in summary.counts.items()},
     )
+    summary.seconds = time.perf_counter() - started
     return summary
+
+
+@contextmanager
+def pinned_session() -> Iterator[Session]:
+    """A session for a committing load: it keeps one connection across its commits (the load's
+    temporary tables and connection settings live on it). Commits at the end, rolls back on error."""
+    session = new_session()
+    bind = session.get_bind()
+    if isinstance(bind, Engine):  # the app's sessions take any pooled connection per transaction
+        session.close()
+        with bind.connect() as connection, Session(bind=connection, expire_on_commit=False) as pinned:
+            yield from _committed(pinned)
+        return
+    with session:  # already on one connection (the tests' sessions)
+        yield from _committed(session)
+
+
+def _committed(session: Session) -> Iterator[Session]:
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 class _Run:
     def __init__(
-        self, session: Session, repository: DemoRepository, options: DemoOptions, progress: Progress
+        self,
+        session: Session,
+        repository: DemoRepository,
+        options: DemoOptions,
+        progress: Progress,
+        commit_blocks: bool,
     ) -> None:
         self.session = session
         self.repository = repository
         self.options = options
         self.progress = progress
-        self.writer = BulkWriter(session.connection())
+        self.commit_blocks = commit_blocks
+        self.writer = BulkWriter(session, TABLES)
         self.calendar = Calendar(options.as_of or utcnow().date())
         self.now = self.calendar.midnight[-1] + 86400
         self.counts = dict.fromkeys(TABLES, 0)
-        self.pools = NamePools(options.seed)
-        self.next_customer_id = self.writer.next_id(TABLES["customers"][0])
+        self.stages: dict[str, float] = {}
+        self.clock = time.perf_counter()
 
-    def stream(self, name: str) -> random.Random:
-        return random.Random(f"{self.options.seed}:{name}")  # noqa: S311 (demo data, not secrets)
+    def checkpoint(self) -> None:
+        if self.commit_blocks:
+            self.session.commit()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = round(now - self.clock, 1)
+        self.clock = now
 
     def execute(self) -> DemoSummary:
-        shop, people, behaviour = self._prepare()
-        tables = [table for table, _ in TABLES.values()]
+        world = self._world()
+        self.writer.stage(*Makers(world).shop.basket_rows())
+        bulk = self.options.customers >= BULK_CUSTOMERS
+        deferred = self.writer.drop_structures(list(TABLES.values())) if bulk else Deferred()
+        self.checkpoint()
+        self.lap("reference")
+        try:
+            self._write_blocks(world)
+        except BaseException:
+            self._restore_after_failure(deferred)
+            raise
+        self.lap("rows")
+        self.writer.build_structures(deferred, self.progress, self.checkpoint)
+        self.writer.reset_sort_settings()
+        self.lap("indexes")
+        self.writer.unstage()
+        self.writer.finish(list(TABLES.values()))
+        self.lap("finish")
+        return DemoSummary(counts=dict(self.counts), stages=dict(self.stages))
+
+    def _write_blocks(self, world: World) -> None:
         for name in TABLES:
             self.progress.begin(name, self._expected(name))
-        bulk = self.options.customers >= BULK_CUSTOMERS
-        with self.writer.structures_deferred(tables, self.progress, enabled=bulk):
-            for start in range(0, self.options.customers, self.options.chunk_size):
-                end = min(start + self.options.chunk_size, self.options.customers)
-                self._chunk(range(start, end), shop, people, behaviour)
-            for name in TABLES:
-                self.progress.end(name)
-        self.writer.finish(tables)
-        return DemoSummary(counts=dict(self.counts))
+        settings = self.writer.bulk_settings() if self.commit_blocks else nullcontext()
+        with settings:
+            try:
+                for block in blocks(
+                    world, self.options.customers, self.options.chunk_size, self._processes()
+                ):
+                    self._write(block)
+            except BaseException:
+                if self.commit_blocks:  # end the failed block's transaction before the settings go back
+                    self.session.rollback()
+                raise
+        for name in TABLES:
+            self.progress.end(name)
+
+    def _write(self, block: Block) -> None:
+        self.writer.write(block)
+        self.checkpoint()
+        for name in TABLES:
+            self.counts[name] += block.count(name)
+            self.progress.advance(name, block.count(name))
+
+    def _restore_after_failure(self, deferred: Deferred) -> None:
+        """A committing load keeps the blocks it committed (a rerun refuses the non-empty base) and
+        gets its indexes and keys back; otherwise the caller's rollback undoes everything."""
+        if not self.commit_blocks:
+            return
+        self.session.rollback()
+        self.writer.build_structures(deferred, SilentProgress(), self.checkpoint)
+        self.writer.unstage()
+        self.checkpoint()
+
+    def _processes(self) -> int:
+        if self.options.processes is not None:
+            return self.options.processes
+        if self.options.customers < PARALLEL_CUSTOMERS:
+            return 0
+        return min(2, os.cpu_count() or 1)
 
     def _expected(self, name: str) -> int | None:
         receipts = round(self.options.customers * self.options.receipts_per_customer)
@@ -183,42 +237,34 @@ class _Run:
             "receipt_lines": round(receipts * LINES_PER_RECEIPT),
         }.get(name)
 
-    def _prepare(self) -> tuple[Shop, People, Behaviour]:
+    def _world(self) -> World:
+        """Reference data written (or reused), and everything the customers are made from."""
+        pools = NamePools(self.options.seed)
         now = datetime.fromtimestamp(self.now, UTC)
-        stores = load_stores(self.repository, self.pools.streets, self.stream("stores"), now)
+        stores = load_stores(self.repository, pools.streets, self.stream("stores"), now)
         catalogue = load_catalogue(self.repository, self.stream("catalogue"), now)
-        receipts = round(self.options.customers * self.options.receipts_per_customer)
-        shop = Shop(
-            self.stream("shop"),
-            self.calendar,
-            stores.stores,
-            stores.by_city,
-            catalogue.products,
-            self.writer.stamp,
-            self._receipt_scale(),
-            receipts,
+        return World(
+            seed=self.options.seed,
+            as_of=self.calendar.as_of,
+            now=self.now,
+            receipts=round(self.options.customers * self.options.receipts_per_customer),
+            scale=self._receipt_scale(),
+            first_customer_id=self.writer.next_id(TABLES["customers"]),
+            formats=Formats(self.writer.is_sqlite),
+            pools=pools,
+            stores=stores.stores,
+            stores_by_city=stores.by_city,
+            online_store=stores.online,
+            products=catalogue.products,
+            snapshots=catalogue.snapshots,
+            category_snapshots=catalogue.category_snapshots,
+            source_id=self.repository.system_source_id(),
+            containers=self.repository.ensure_containers(CONTAINERS),
+            categories=self.repository.ensure_mailing_categories(MAILING_CATEGORIES),
         )
-        shop.next_receipt = self.writer.next_id(TABLES["receipts"][0])
-        shop.next_line = self.writer.next_id(TABLES["receipt_lines"][0])
-        people = People(
-            self.stream("people"), self.pools, self.calendar, stores.by_city, stores.online, self.writer.day
-        )
-        return shop, people, self._behaviour(shop, catalogue)
 
-    def _behaviour(self, shop: Shop, catalogue: Catalogue) -> Behaviour:
-        behaviour = Behaviour(
-            self.stream("behaviour"),
-            self.now,
-            self.writer.stamp,
-            Products(shop.popular, catalogue.snapshots, catalogue.category_snapshots),
-            self.repository.system_source_id(),
-            self.repository.ensure_containers(CONTAINERS),
-            self.repository.ensure_mailing_categories(MAILING_CATEGORIES),
-            Weighted({index: d.share for index, d in enumerate(DEPARTMENTS)}),
-        )
-        for name in ("events", "push_tokens", "web_sessions", "web_events"):
-            setattr(behaviour.ids, name, self.writer.next_id(TABLES[name][0]))
-        return behaviour
+    def stream(self, name: str) -> random.Random:
+        return random.Random(f"{self.options.seed}:{name}")  # noqa: S311 (demo data, not secrets)
 
     def _receipt_scale(self) -> float:
         """The multiplier of repeat buyers' rates that gives the asked mean of receipts per customer."""
@@ -234,41 +280,3 @@ class _Run:
             mean = sum(receipt_count(k, r, w, middle) for k, r, w in sample) / len(sample)
             low, high = (middle, high) if mean < self.options.receipts_per_customer else (low, middle)
         return (low + high) / 2
-
-    def _chunk(self, numbers: range, shop: Shop, people: People, behaviour: Behaviour) -> None:
-        rows: dict[str, list[Row]] = {name: [] for name in TABLES}
-        first_id = self.next_customer_id
-        shoppers = [people.shopper(number, first_id + offset) for offset, number in enumerate(numbers)]
-        self.next_customer_id += len(shoppers)
-        for shopper in shoppers:
-            shop.shop(shopper, rows["receipts"], rows["receipt_lines"])
-        rows["customers"] = [self._customer_row(shopper) for shopper in shoppers]
-        for shopper in shoppers:
-            behaviour.of(shopper, rows)
-        for name, (table, columns) in TABLES.items():
-            self.writer.insert(table, columns, rows[name])
-            self.counts[name] += len(rows[name])
-            self.progress.advance(name, len(rows[name]))
-
-    def _customer_row(self, shopper: Shopper) -> Row:
-        stamp, profile = self.writer.stamp, shopper.profile
-        count, total = shopper.paid_count, shopper.paid_total
-        average = (2 * total + count) // (2 * count) if count else 0  # half up, as round() in SQL
-        first = stamp(shopper.paid_first) if count else None
-        last = stamp(shopper.paid_last) if count else None
-        registered = stamp(shopper.registered)
-        return (
-            shopper.id,
-            shopper.external_id,
-            *profile[:9],
-            registered,
-            *profile[9:],
-            "{}",
-            count,
-            total,
-            average,
-            first,
-            last,
-            registered,
-            stamp(self.now),
-        )

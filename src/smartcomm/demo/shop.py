@@ -3,8 +3,9 @@
 Baskets start in the customer's favourite department or in one the season favours, then stay in the
 same department or move to a partner department (nappies with baby food, shoes with clothes).
 Products are picked by popularity (a Zipf-like curve inside each department). Baskets are drawn
-once into a pool per (first department, month) and receipts take them from there: a receipt line then
-costs a tuple concatenation, which is what makes tens of millions of lines affordable.
+once into a pool per (first department, month) and receipts take them from there. A receipt is made
+here as a staging row naming its basket; the database expands it into the receipt and its lines
+(see `bulk.py`), so tens of millions of lines never pass through Python one by one.
 """
 
 from __future__ import annotations
@@ -18,29 +19,24 @@ from smartcomm.demo.calendar import Calendar
 from smartcomm.demo.catalogue import DEPARTMENT_INDEX, DEPARTMENTS
 from smartcomm.demo.people import NEVER, ONCE, Shopper, Weighted
 
-RECEIPT_COLUMNS = (
+# A receipt as the generator stages it: ids are local to the block of customers (from 0); the
+# basket gives total, discount, item count and the lines; `first_line` is the block-local id of its
+# first line.
+STAGED_RECEIPT_COLUMNS = (
     "id",
     "number",
     "store_id",
     "customer_id",
     "purchased_at",
     "status",
-    "total",
-    "discount",
+    "basket",
+    "first_line",
     "bonus_earned",
     "bonus_spent",
-    "item_count",
-    "custom",
-    "created_at",
-    "updated_at",
 )
-# The receipt's part of a line first, then the basket's part (see Basket).
-LINE_COLUMNS = (
-    "id",
-    "receipt_id",
-    "customer_id",
-    "purchased_at",
-    "is_purchase",
+BASKET_COLUMNS = ("id", "total", "discount", "items")
+BASKET_LINE_COLUMNS = (
+    "basket",
     "position",
     "product_id",
     "category_id",
@@ -49,7 +45,6 @@ LINE_COLUMNS = (
     "price",
     "amount",
     "discount",
-    "custom",
 )
 # Pre-drawn baskets per (first department, month), scaled to the number of receipts to make.
 BASKETS_PER_KEY = (20, 300)
@@ -79,9 +74,8 @@ class ShopProduct:
 
 @dataclass(frozen=True)
 class Basket:
-    lines: tuple[
-        Row, ...
-    ]  # (position, product id, category id, sku, quantity, price, amount, discount, custom)
+    id: int  # its place in the pools, the same in every process
+    lines: tuple[Row, ...]  # (position, product id, category id, sku, quantity, price, amount, discount)
     total: int
     discount: int
     items: int
@@ -124,14 +118,14 @@ class Shop:
             self._popularity(rng, [p for p in products if p.department == i]) for i in range(len(DEPARTMENTS))
         ]
         per_key = min(BASKETS_PER_KEY[1], max(BASKETS_PER_KEY[0], receipts // 400))
+        self.all_baskets: list[Basket] = []
         self.baskets = {
             (department, month): [self._basket(department, month) for _ in range(per_key)]
             for department in range(len(DEPARTMENTS))
             for month in range(1, 13)
         }
-        self.counters = [0] * len(stores)
-        self.next_receipt = 1
-        self.next_line = 1
+        self.next_receipt = 0  # block-local ids (see STAGED_RECEIPT_COLUMNS)
+        self.next_line = 0
 
     @staticmethod
     def _popularity(rng: random.Random, products: list[ShopProduct]) -> Weighted:
@@ -139,8 +133,8 @@ class Shop:
         rng.shuffle(ranked)
         return Weighted({product: 1 / (rank + 1) ** 0.8 for rank, product in enumerate(ranked)})
 
-    def shop(self, shopper: Shopper, receipts: list[Row], lines: list[Row]) -> None:
-        """Append the customer's receipts and lines to the batches and keep their paid aggregates."""
+    def shop(self, shopper: Shopper, receipts: list[Row]) -> None:
+        """Append the customer's staged receipts to the batch and keep their paid aggregates."""
         calendar, rng = self.calendar, self.rng
         first = max(shopper.registered_day, calendar.purchase_start)
         count = receipt_count(shopper.habit, shopper.rate, calendar.days - first, self.scale)
@@ -167,7 +161,7 @@ class Shop:
                 if roll < RETURNED_SHARE
                 else ("cancelled")
             )
-            self._receipt(shopper, store, seconds, calendar.month[day], status, receipts, lines)
+            self._receipt(shopper, position, store, seconds, calendar.month[day], status, receipts)
 
     def _store(self, shopper: Shopper) -> int:
         roll = self.rng.random()
@@ -182,29 +176,22 @@ class Shop:
     def _receipt(
         self,
         shopper: Shopper,
+        sequence: int,
         store: int,
         seconds: int,
         month: int,
         status: str,
         receipts: list[Row],
-        lines: list[Row],
     ) -> None:
         rng = self.rng
-        receipt_id = self.next_receipt
-        self.next_receipt += 1
-        self.counters[store] += 1
-        number = f"{self.stores[store].prefix}-{self.counters[store]:08d}"
-        stamp = self.stamp(seconds)
+        receipt_id, first_line = self.next_receipt, self.next_line
+        # The customer's external id and their own receipt sequence: unique per store without a
+        # counter shared by all customers, so any block of customers can be made on its own.
+        number = f"{self.stores[store].prefix}-{shopper.external_id}-{sequence + 1:03d}"
         start = shopper.favourite if rng.random() < 0.45 else self.by_month[month].pick(rng)
         pool = self.baskets[(start, month)]
         basket = pool[int(rng.random() * len(pool))]
-        customer, paid, line_id = shopper.id, status == "paid", self.next_line
-        lines.extend(
-            [
-                (line_id + offset, receipt_id, customer, stamp, paid, *line)
-                for offset, line in enumerate(basket.lines)
-            ]
-        )
+        self.next_receipt += 1
         self.next_line += len(basket.lines)
         total = basket.total
         spent = earned = 0
@@ -222,16 +209,12 @@ class Shop:
                 number,
                 self.stores[store].id,
                 shopper.id,
-                stamp,
+                self.stamp(seconds),
                 status,
-                total,
-                basket.discount,
+                basket.id,
+                first_line,
                 earned,
                 spent,
-                basket.items,
-                "{}",
-                stamp,
-                stamp,
             )
         )
 
@@ -262,13 +245,20 @@ class Shop:
                     product.price,
                     gross - off,
                     off,
-                    "{}",
                 )
             )
             total += gross - off
             discount += off
             items += quantity
-        return Basket(tuple(lines), total, discount, items)
+        basket = Basket(len(self.all_baskets), tuple(lines), total, discount, items)
+        self.all_baskets.append(basket)
+        return basket
+
+    def basket_rows(self) -> tuple[list[Row], list[Row]]:
+        """The basket pools as rows of BASKET_COLUMNS and BASKET_LINE_COLUMNS."""
+        baskets = [(b.id, b.total, b.discount, b.items) for b in self.all_baskets]
+        lines = [(b.id, *line) for b in self.all_baskets for line in b.lines]
+        return baskets, lines
 
     def _quantity(self, by_weight: bool) -> int:
         """Thousandths: grams of weighed goods, else whole pieces."""
