@@ -105,8 +105,9 @@ def test_the_aggregate_reads_the_covering_index(session: Session, backend: str) 
     if backend != "sqlite":
         pytest.skip("the plan of PostgreSQL depends on its statistics; the index is the same")
     window = Window(NOW - timedelta(days=365), NOW, None)
-    statement = RfmRepository(session)._totals(window)
-    compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    statement, parameters = RfmRepository(session)._totals(window)
+    bound = statement.params(parameters)
+    compiled = bound.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
     plan = " ".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
     assert f"USING COVERING INDEX {COVERING_INDEX}" in plan
     assert "TEMP B-TREE" not in plan  # grouped in index order, no sort

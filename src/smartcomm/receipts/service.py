@@ -59,8 +59,8 @@ class ReceiptService:
         customers = self._customer_ids(session, items)
         stores = StoreLookup(session).ids([item.store for item in items])
         products = ProductLookup(session).resolve([line.sku for item in items for line in item.lines])
-        receipt_types = FieldRepository(session).custom_types("receipt")
-        line_types = FieldRepository(session).custom_types("receipt_line")
+        receipt_types = _custom_types(session, "receipt", any(item.custom for item in items))
+        line_types = _custom_types(session, "receipt_line", any(ln.custom for it in items for ln in it.lines))
         records: list[ReceiptRecord] = []
         errors: list[FieldError] = []
         for index, item in enumerate(items):
@@ -152,6 +152,12 @@ class ReceiptService:
             for (customer_id,) in session.execute(select(Customer.id).where(Customer.id.in_(part))):
                 found[f"#{customer_id}"] = customer_id
         return found
+
+
+def _custom_types(session: Session, obj: str, needed: bool) -> dict[str, str]:
+    """The custom fields' types of `obj`, read only when some value needs checking against them: most
+    receipts carry none, and every statement counts on the path of a single receipt (target S4)."""
+    return FieldRepository(session).custom_types(obj) if needed else {}
 
 
 receipt_service = ReceiptService()

@@ -164,7 +164,8 @@ class RfmRepository:
         TOTALS.create(self.session.connection())
         columns = [c.name for c in TOTALS.columns]
         with self._covering_index_plan():
-            self.session.execute(insert(TOTALS).from_select(columns, self._totals(window)))
+            totals, parameters = self._totals(window)
+            self.session.execute(insert(TOTALS).from_select(columns, totals), parameters)
         if not self.postgres:
             # SQLite sorts slowly inside window functions; an index built once the rows are in (one sort)
             # turns each cutoff into a short walk of the index.
@@ -237,8 +238,8 @@ class RfmRepository:
         """The R, F and M values of these customers (those without purchases in the window are absent)."""
         found: list[CustomerValues] = []
         for part in chunks(list(customer_ids)):
-            totals = self._totals(window, part)
-            found.extend(CustomerValues(*row) for row in self.session.execute(totals))
+            totals, parameters = self._totals(window, part)
+            found.extend(CustomerValues(*row) for row in self.session.execute(totals, parameters))
         return found
 
     def replace_scores(self, customer_ids: Sequence[int], rows: Sequence[dict[str, Any]]) -> None:
@@ -277,19 +278,23 @@ class RfmRepository:
 
     def _totals(
         self, window: Window, customer_ids: Sequence[int] | None = None
-    ) -> Select[int, int, int, Decimal]:
-        """Per customer: whole days since the last purchase, receipts and their sum, in the window."""
+    ) -> tuple[Select[int, int, int, Decimal], dict[str, Any]]:
+        """Per customer: whole days since the last purchase, receipts and their sum, in the window; the
+        statement with the parameters to execute it with."""
         key = (self.dialect, customer_ids is not None, window.base_segment_id is not None)
         if key not in _BUILT:  # built once per shape: a receipt's rescore should not pay for it again
             _BUILT[key] = self._build_totals(*key[1:])
-        parameters = {
+        # Given at execution rather than through .params(), which copies the whole statement each time.
+        parameters: dict[str, Any] = {
             "now_epoch": int(window.now.timestamp()),
             "since": window.since,
             "now": window.now,
-            "segment_id": window.base_segment_id,
-            "customer_ids": list(customer_ids or []),
         }
-        return _BUILT[key].params(parameters)
+        if window.base_segment_id is not None:
+            parameters["segment_id"] = window.base_segment_id
+        if customer_ids is not None:
+            parameters["customer_ids"] = list(customer_ids)
+        return _BUILT[key], parameters
 
     def _build_totals(self, for_customers: bool, in_segment: bool) -> Select[int, int, int, Decimal]:
         instant = Receipt.purchased_at.type

@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    bindparam,
     exists,
     func,
     insert,
@@ -27,14 +28,18 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
-from smartcomm.customers.repository import chunks
 from smartcomm.kit.models import UTCDateTime
-from smartcomm.models import SegmentEvent, SegmentMembership
+from smartcomm.models import Segment, SegmentEvent, SegmentMembership
+from smartcomm.segments.metrics.base import REFRESHED
+from smartcomm.segments.refresh import Level
 
 _temp_names = itertools.count(1)
 Member = SegmentMembership
 MEMBERSHIPS = cast(Table, SegmentMembership.__table__)
+EVENTS = cast(Table, SegmentEvent.__table__)
+SEGMENTS = cast(Table, Segment.__table__)
 NO_SYNC = {"synchronize_session": False}
 
 
@@ -109,43 +114,82 @@ def _record_events(session: Session, segment_id: int, now: datetime) -> None:
     session.execute(insert(SegmentEvent).from_select(columns, exited), execution_options=NO_SYNC)
 
 
-def apply_for_customers(
-    session: Session, segment_id: int, matching: Select[Any], customer_ids: Sequence[int], now: datetime
-) -> Diff:
-    """Refresh only these customers' membership (after their receipt or event arrived)."""
-    entered = exited = 0
-    matching_ids = matching.subquery()
-    for part in chunks(sorted(set(customer_ids))):
-        now_in = set(session.scalars(select(matching_ids.c.id).where(matching_ids.c.id.in_(part))))
-        current = set(
-            session.scalars(
-                select(Member.customer_id).where(
-                    Member.segment_id == segment_id, Member.exited_at.is_(None), Member.customer_id.in_(part)
-                )
-            )
-        )
-        joining, leaving = sorted(now_in - current), sorted(current - now_in)
-        _write_changes(session, segment_id, joining, leaving, now)
-        entered, exited = entered + len(joining), exited + len(leaving)
-    return Diff(members=-1, entered=entered, exited=exited)
+@dataclass(frozen=True)
+class CustomerChanges:
+    """Who joins and who leaves one segment in a per-customer refresh (ids in ascending order)."""
+
+    segment_id: int
+    joining: list[int]
+    leaving: list[int]
 
 
-def _write_changes(
-    session: Session, segment_id: int, joining: list[int], leaving: list[int], now: datetime
-) -> None:
+def current_members(session: Session, customer_ids: Sequence[int]) -> dict[int, set[int]]:
+    """segment id -> those of these customers who are in it now (through the customer's index)."""
+    statement = select(Member.segment_id, Member.customer_id).where(
+        Member.customer_id.in_(list(customer_ids)), Member.exited_at.is_(None)
+    )
+    found: dict[int, set[int]] = {}
+    for segment_id, customer_id in session.execute(statement):
+        found.setdefault(segment_id, set()).add(customer_id)
+    return found
+
+
+def matching_members(session: Session, level: Level, customer_ids: Sequence[int]) -> dict[int, set[int]]:
+    """segment id -> those of these customers the segment's rules select, for every segment of the level."""
+    found: dict[int, set[int]] = {segment_id: set() for segment_id in level.segment_ids}
+    for customer_id, *answers in session.execute(level.statement, {REFRESHED: list(customer_ids)}):
+        for segment_id, answer in zip(level.segment_ids, answers, strict=True):
+            if answer:  # NULL (unknown) is "no", as in a WHERE clause
+                found[segment_id].add(customer_id)
+    return found
+
+
+def apply_customer_changes(session: Session, changes: Sequence[CustomerChanges], now: datetime) -> None:
+    """Open and close the stays, append the events and move the member counts, for all segments at once.
+
+    Rows are written in the order of `changes` (entries before exits within a segment), as one segment
+    after another would write them.
+    """
+    joining = [(c.segment_id, customer_id) for c in changes for customer_id in c.joining]
+    leaving = [(c.segment_id, customer_id) for c in changes for customer_id in c.leaving]
     if joining:
-        rows = [{"segment_id": segment_id, "customer_id": c, "entered_at": now} for c in joining]
-        session.execute(insert(Member), rows)
+        rows = [{"segment_id": s, "customer_id": c, "entered_at": now} for s, c in joining]
+        session.execute(insert(MEMBERSHIPS), rows)
     if leaving:
-        closing = update(Member).where(
-            Member.segment_id == segment_id, Member.exited_at.is_(None), Member.customer_id.in_(leaving)
-        )
-        session.execute(closing.values(exited_at=now), execution_options=NO_SYNC)
+        session.execute(_CLOSE_STAY.values(exited_at=now), [{"s": s, "c": c} for s, c in leaving])
     events = [
-        {"segment_id": segment_id, "customer_id": c, "kind": "entered", "occurred_at": now} for c in joining
-    ]
-    events += [
-        {"segment_id": segment_id, "customer_id": c, "kind": "exited", "occurred_at": now} for c in leaving
+        {"segment_id": c.segment_id, "customer_id": customer_id, "kind": kind, "occurred_at": now}
+        for c in changes
+        for kind, ids in (("entered", c.joining), ("exited", c.leaving))
+        for customer_id in ids
     ]
     if events:
-        session.execute(insert(SegmentEvent), events)
+        session.execute(insert(EVENTS), events)
+    _move_member_counts(session, changes)
+
+
+_CLOSE_STAY = update(MEMBERSHIPS).where(
+    MEMBERSHIPS.c.segment_id == bindparam("s"),
+    MEMBERSHIPS.c.customer_id == bindparam("c"),
+    MEMBERSHIPS.c.exited_at.is_(None),
+)
+
+
+def _move_member_counts(session: Session, changes: Sequence[CustomerChanges]) -> None:
+    moves = [{"s": c.segment_id, "delta": len(c.joining) - len(c.leaving)} for c in changes]
+    moves = [move for move in moves if move["delta"]]
+    if not moves:
+        return
+    # Added in SQL, so concurrent refreshes of other customers never lose each other's counts.
+    session.execute(_MOVE_COUNT, moves)
+    for move in moves:  # a Segment already loaded in this session reads the new count on next access
+        loaded = session.identity_map.get(identity_key(Segment, move["s"]))
+        if loaded is not None:
+            session.expire(loaded, ["member_count", "updated_at"])
+
+
+_MOVE_COUNT = (
+    update(SEGMENTS)
+    .where(SEGMENTS.c.id == bindparam("s"))
+    .values(member_count=SEGMENTS.c.member_count + bindparam("delta"))
+)

@@ -92,6 +92,11 @@ class SegmentRepository(Repository[Segment]):
     def all(self) -> list[Segment]:
         return list(self.session.scalars(select(Segment).order_by(Segment.id)))
 
+    def definitions(self) -> list[tuple[int, dict[str, Any]]]:
+        """Every segment's id and stored rules, by id (what a per-customer refresh compiles)."""
+        statement = select(Segment.id, Segment.rules).order_by(Segment.id)
+        return [(segment_id, rules) for segment_id, rules in self.session.execute(statement)]
+
     def lock(self, segment_id: int) -> Segment | None:
         """The segment row, locked for this transaction on PostgreSQL (SQLite already serialises writers)."""
         return self.session.scalar(select(Segment).where(Segment.id == segment_id).with_for_update())

@@ -7,6 +7,7 @@ Stored as JSON with a version; validated by pydantic on the way in, and against 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -215,3 +216,36 @@ def _prune(group: dict[str, Any]) -> tuple[dict[str, Any], int]:
         else:
             children.append(child)
     return {**group, "children": children}, dropped
+
+
+def referenced_segments(rules: SegmentRules) -> set[int]:
+    """Ids of the other segments a rule tree tests membership of."""
+    found = set()
+    for _path, condition in rules.conditions():
+        value = condition.params.get("segment")
+        if condition.metric == "segments.member" and str(value).isdigit():
+            found.add(int(str(value)))
+    return found
+
+
+def dependency_order(references: Mapping[int, set[int]]) -> list[int]:
+    """Segment ids (keys of `references`, in their order) each after the segments it references.
+
+    A reference to an unknown segment is ignored; a cycle (never saved, but possible in old data) is
+    broken where it closes, so every segment is placed exactly once.
+    """
+    ordered: list[int] = []
+    placed: set[int] = set()
+
+    def place(segment_id: int, trail: tuple[int, ...]) -> None:
+        if segment_id in placed or segment_id in trail:
+            return
+        for reference in sorted(references[segment_id]):
+            if reference in references:
+                place(reference, (*trail, segment_id))
+        placed.add(segment_id)
+        ordered.append(segment_id)
+
+    for segment_id in references:
+        place(segment_id, ())
+    return ordered

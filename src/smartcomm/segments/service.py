@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -24,10 +23,18 @@ from smartcomm.models import Customer, Segment, SegmentBuild, SegmentMembership
 from smartcomm.segments.catalog import CHANNELS, build_catalogue
 from smartcomm.segments.compiler import compile_rules
 from smartcomm.segments.describe import DescribedGroup, describe
-from smartcomm.segments.materialize import Diff, apply_for_customers, apply_full
+from smartcomm.segments.materialize import (
+    CustomerChanges,
+    Diff,
+    apply_customer_changes,
+    apply_full,
+    current_members,
+    matching_members,
+)
 from smartcomm.segments.metrics import CompileContext
+from smartcomm.segments.refresh import refresh_levels
 from smartcomm.segments.repository import LookupRepository, SegmentRepository
-from smartcomm.segments.rules import Condition, SegmentRules
+from smartcomm.segments.rules import Condition, SegmentRules, dependency_order, referenced_segments
 from smartcomm.segments.schemas import (
     MetricOut,
     OptionOut,
@@ -52,16 +59,6 @@ NAMED_KINDS = (
     "audience",
     "segment",
 )
-
-
-def referenced_segments(rules: SegmentRules) -> set[int]:
-    """Ids of the other segments a rule tree tests membership of."""
-    found = set()
-    for _path, condition in rules.conditions():
-        value = condition.params.get("segment")
-        if condition.metric == "segments.member" and str(value).isdigit():
-            found.add(int(str(value)))
-    return found
 
 
 class SegmentService:
@@ -208,22 +205,20 @@ class SegmentService:
     def refresh_customers(self, session: Session, customer_ids: Sequence[int]) -> dict[int, Diff]:
         """Bring every segment's membership of these customers up to date (referenced segments first).
 
-        Each part of the customers is evaluated with statements compiled for just them, so a refresh
-        reads their own receipts and events instead of aggregating everyone's (see `CompileContext`).
+        The segments are evaluated together by statements compiled for just these customers and cached
+        in the process (see `segments.refresh`), so a refresh reads their own receipts and events only.
         """
         context = self.context(session)
-        segments = [(s, SegmentRules.model_validate(s.rules)) for s in self.in_dependency_order(session)]
+        levels = refresh_levels(SegmentRepository(session).definitions(), context)
         changes: dict[int, Diff] = {}
         for part in chunks(sorted(set(customer_ids))):
-            limited = replace(context, customer_ids=part)
-            for segment, rules in segments:
-                matching = compile_rules(rules, limited)
-                result = apply_for_customers(session, segment.id, matching, part, context.now)
-                if result.entered or result.exited:
-                    segment.member_count += result.entered - result.exited
-                    found = changes.setdefault(segment.id, Diff(members=-1, entered=0, exited=0))
-                    found.entered += result.entered
-                    found.exited += result.exited
+            current = current_members(session, part)
+            for level in levels:
+                matching = matching_members(session, level, part)
+                found = [_customer_changes(s, matching[s], current.get(s, set())) for s in level.segment_ids]
+                moved = [change for change in found if change.joining or change.leaving]
+                apply_customer_changes(session, moved, context.now)
+                _tally(changes, moved)
         session.flush()
         return changes
 
@@ -385,21 +380,8 @@ class SegmentService:
     def in_dependency_order(self, session: Session) -> list[Segment]:
         """Every segment after the segments it tests membership of."""
         segments = {s.id: s for s in SegmentRepository(session).all()}
-        ordered: list[Segment] = []
-        placed: set[int] = set()
-
-        def place(segment: Segment, trail: tuple[int, ...]) -> None:
-            if segment.id in placed or segment.id in trail:
-                return
-            for reference in sorted(self._references(segment)):
-                if reference in segments:
-                    place(segments[reference], (*trail, segment.id))
-            placed.add(segment.id)
-            ordered.append(segment)
-
-        for segment in segments.values():
-            place(segment, ())
-        return ordered
+        order = dependency_order({s.id: self._references(s) for s in segments.values()})
+        return [segments[segment_id] for segment_id in order]
 
     def _references(self, segment: Segment) -> set[int]:
         return referenced_segments(SegmentRules.model_validate(segment.rules))
@@ -455,6 +437,18 @@ class SegmentService:
         # Shown as "building" until the job stores its result (done or failed).
         segment.last_build_status = "running"
         enqueue_after_commit(session, build_segment, segment.id, trigger)
+
+
+def _customer_changes(segment_id: int, matching: set[int], current: set[int]) -> CustomerChanges:
+    return CustomerChanges(segment_id, sorted(matching - current), sorted(current - matching))
+
+
+def _tally(changes: dict[int, Diff], moved: Iterable[CustomerChanges]) -> None:
+    """Add a part's entries and exits to the refresh's totals per segment."""
+    for change in moved:
+        found = changes.setdefault(change.segment_id, Diff(members=-1, entered=0, exited=0))
+        found.entered += len(change.joining)
+        found.exited += len(change.leaving)
 
 
 def _money(value: Decimal) -> Decimal:

@@ -16,13 +16,28 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, String, and_, false, not_, or_, true
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    false,
+    not_,
+    or_,
+    true,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from smartcomm.kit.i18n import LazyString, lazy
 from smartcomm.models import Customer
 from smartcomm.segments.rules import Condition, Period
+
+# The bound parameter holding the customers of a per-customer refresh (see CompileContext).
+REFRESHED = "refreshed_customers"
 
 
 class ValueType(StrEnum):
@@ -85,6 +100,12 @@ class CompileContext:
     # When set, the statement is only ever asked about these customers (a per-customer refresh): the
     # per-customer aggregates then read only their rows instead of grouping the whole table.
     customer_ids: Sequence[int] | None = None
+
+    def refreshed_customers(self) -> BindParameter[Any]:
+        """The customers of a per-customer refresh as one named parameter, so a statement compiled
+        once can be asked about other customers later (execute it with {REFRESHED: [ids]})."""
+        assert self.customer_ids is not None
+        return bindparam(REFRESHED, list(self.customer_ids), expanding=True, type_=BigInteger())
 
     @property
     def today(self) -> date:
@@ -400,7 +421,7 @@ def per_customer(
     matches_default = python_compare(metric, condition, default, context)
     if context.customer_ids is not None:
         # Whether a customer is in either set below depends on that customer's rows alone.
-        filters = [*filters, customer_column.in_(list(context.customer_ids))]
+        filters = [*filters, customer_column.in_(context.refreshed_customers())]
     grouped: Select[Any] = (
         select(customer_column).where(customer_column.is_not(None), *filters).group_by(customer_column)
     )
