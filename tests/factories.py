@@ -1,9 +1,13 @@
-"""Typed factory functions for test data, built through the services like real data."""
+"""Typed factory functions for test data, built through the services like real data, and test helpers."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -41,3 +45,13 @@ def make_user(
     user, initial = user_service.create(session, Actor.system("tests"), data)
     session.commit()
     return user, initial
+
+
+T = TypeVar("T")
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Runs the coroutine in an event loop of its own thread: the test's thread may already have a
+    running loop (the browser tests' driver leaves one behind in the same worker)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()

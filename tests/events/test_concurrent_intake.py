@@ -11,7 +11,7 @@ from smartcomm.kit.db import Database, session_scope
 from smartcomm.kit.security import issue_api_token
 from smartcomm.models import AuditEntry, Event
 from tests.events.conftest import make_customer
-from tests.factories import make_user
+from tests.factories import make_user, run_apart
 
 REQUESTS = 30
 
@@ -52,7 +52,7 @@ def test_concurrent_requests_each_get_their_own_answer(live_server: str, live_da
     bodies[7] = events_of(7, customer="NOBODY")  # names an unknown customer: refused, nothing stored
     bodies[12]["events"][0]["message_id"] = "r3-e0"  # repeats an event of request 3
 
-    responses = asyncio.run(post_all(live_server, token, bodies))
+    responses = run_apart(post_all(live_server, token, bodies))
 
     refused = responses[7]
     assert refused.status_code == 422

@@ -15,6 +15,7 @@ from smartcomm.audit.service import audit_service
 from smartcomm.kit.errors import InvalidInput
 from smartcomm.kit.group_commit import GroupCommitter
 from smartcomm.models import AuditEntry
+from tests.factories import run_apart
 
 TESTS = Actor.system("tests")
 
@@ -63,7 +64,7 @@ def test_jobs_arriving_while_a_group_is_written_form_the_next_group(session: Ses
         let_it_finish.set()
         return [await first, *await rest]
 
-    answers = asyncio.run(scenario())
+    answers = run_apart(scenario())
 
     assert groups == [["a"], [f"b{n}" for n in range(9)]]
     assert answers == ["stored a", *[f"stored b{n}" for n in range(9)]]
@@ -78,7 +79,7 @@ def test_a_group_closes_at_its_weight_limit(session: Session) -> None:
         return write_labels(session, labels)
 
     committer = GroupCommitter("test", write, max_weight=3)
-    asyncio.run(submit_all(committer, [f"j{n}" for n in range(7)]))
+    run_apart(submit_all(committer, [f"j{n}" for n in range(7)]))
 
     assert [len(group) for group in groups] == [3, 3, 1]
     assert len(stored_labels(session)) == 7
@@ -87,7 +88,7 @@ def test_a_group_closes_at_its_weight_limit(session: Session) -> None:
 def test_an_invalid_job_fails_alone_and_writes_nothing(session: Session) -> None:
     committer = GroupCommitter("test", write_labels, max_weight=100)
 
-    answers = asyncio.run(submit_all(committer, ["one", "bad-two", "three"]))
+    answers = run_apart(submit_all(committer, ["one", "bad-two", "three"]))
 
     assert answers[0] == "stored one" and answers[2] == "stored three"
     assert isinstance(answers[1], InvalidInput) and "bad-two is refused" in str(answers[1])
@@ -97,7 +98,7 @@ def test_an_invalid_job_fails_alone_and_writes_nothing(session: Session) -> None
 def test_a_job_that_fails_the_transaction_is_retried_apart_from_the_others(session: Session) -> None:
     committer = GroupCommitter("test", write_labels, max_weight=100)
 
-    answers = asyncio.run(submit_all(committer, ["one", "poison", "three"]))
+    answers = run_apart(submit_all(committer, ["one", "poison", "three"]))
 
     assert answers[0] == "stored one" and answers[2] == "stored three"
     assert isinstance(answers[1], RuntimeError)
@@ -108,5 +109,5 @@ def test_a_write_function_must_answer_every_job(session: Session) -> None:
     committer = GroupCommitter("test", lambda session, jobs: [], max_weight=100)
 
     with pytest.raises(RuntimeError, match="0 results for 1 jobs"):
-        asyncio.run(committer.submit("lonely"))
+        run_apart(committer.submit("lonely"))
     assert stored_labels(session) == []
