@@ -65,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 for backend in backends:
                     report.figures.extend(measure_backend(run, backend, args.only))
+                    databases.release(backend)
             finally:
-                report.setup = [setup_entry(base) for base in databases.bases.values()]
+                report.setup = [setup_entry(base) for base in databases.generated]
                 databases.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

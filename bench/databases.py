@@ -39,6 +39,7 @@ class Databases:
         self.pg_server_url = pg_server_url
         self.progress = progress
         self.bases: dict[tuple[str, str, int], BaseDatabase] = {}
+        self.generated: list[BaseDatabase] = []  # every base of the run, kept for the report
         self._numbers = itertools.count(1)
 
     def base(self, backend: str, tier: Tier, seed: int) -> BaseDatabase:
@@ -47,6 +48,7 @@ class Databases:
         if key not in self.bases:
             url = self._empty(backend, f"base_{tier.name.lower()}_{seed}")
             self.bases[key] = self._generate(backend, url, tier, seed)
+            self.generated.append(self.bases[key])
         return self.bases[key]
 
     def clone(self, base: BaseDatabase) -> str:
@@ -70,10 +72,14 @@ class Databases:
             return
         self._admin(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
 
+    def release(self, backend: str) -> None:
+        """Drop the bases of a backend whose figures are measured: a tier-S base takes several GB."""
+        for key in [key for key, base in self.bases.items() if base.backend == backend]:
+            self.drop(self.bases.pop(key).url)
+
     def close(self) -> None:
-        for base in self.bases.values():
-            self.drop(base.url)
-        self.bases.clear()
+        for backend in {base.backend for base in self.bases.values()}:
+            self.release(backend)
 
     def _empty(self, backend: str, name: str) -> str:
         if backend == "sqlite":

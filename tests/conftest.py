@@ -6,9 +6,11 @@ use `live_database`, a freshly migrated database of their own.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -17,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 _VAR = tempfile.mkdtemp(prefix="smartcomm-test-var-")
+atexit.register(shutil.rmtree, _VAR, ignore_errors=True)
 os.environ.update(
     {
         "SMARTCOMM_ENVIRONMENT": "test",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true
+from sqlalchemy.sql import visitors
 
 from smartcomm.kit.errors import FieldError, InvalidInput
 from smartcomm.models import Customer
@@ -52,7 +53,9 @@ def _node(node: Condition | Group, context: CompileContext) -> ColumnElement[boo
 
 
 def _group(group: Group, context: CompileContext) -> ColumnElement[bool]:
-    parts = [_node(child, context) for child in group.children]
+    # Conditions on the customer's own row first: SQLite tests them in the order written, so a
+    # subquery then only runs for the customers they leave (PostgreSQL orders them by cost itself).
+    parts = sorted((_node(child, context) for child in group.children), key=_reads_other_rows)
     if not parts:
         combined: ColumnElement[bool] = true()
     elif len(parts) == 1:
@@ -60,6 +63,10 @@ def _group(group: Group, context: CompileContext) -> ColumnElement[bool]:
     else:
         combined = and_(*parts) if group.op == "and" else or_(*parts)
     return _negated(combined, group.negate)
+
+
+def _reads_other_rows(expression: ColumnElement[bool]) -> bool:
+    return any(isinstance(element, Select) for element in visitors.iterate(expression))
 
 
 def _condition(condition: Condition, context: CompileContext) -> ColumnElement[bool]:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     false,
+    func,
     not_,
     or_,
     true,
@@ -429,6 +430,37 @@ def per_customer(
     if matches_default:
         return Customer.id.not_in(grouped.having(not_(predicate)))
     return Customer.id.in_(grouped.having(predicate))
+
+
+def per_customer_value(
+    customer_column: Any,
+    aggregate: Any,
+    default: Any,
+    filters: list[Any],
+    metric: Metric,
+    condition: Condition,
+    context: CompileContext,
+    implied: Sequence[ColumnElement[bool]] = (),
+) -> ColumnElement[bool]:
+    """A condition on a per-customer aggregate read customer by customer: a correlated subquery that an
+    index starting with the customer column answers with one short range.
+
+    Where the other conditions leave few candidates this costs a seek per candidate, instead of grouping
+    every row of the table that passes the filters (`per_customer`). Customers with no rows have the
+    aggregate `default`. `implied` are cheap conditions on the customer's own row that every customer
+    with matching rows meets (e.g. a last purchase inside the period); they come first, so that most
+    customers never reach the subquery, and are left out when customers without rows may match.
+    """
+    from sqlalchemy import select
+
+    value: Any = select(aggregate).where(customer_column == Customer.id, *filters)
+    value = value.correlate(Customer).scalar_subquery()
+    if default is not None:
+        value = func.coalesce(value, default)
+    predicate = compare(value, metric, condition, context)
+    if python_compare(metric, condition, default, context):
+        return predicate
+    return and_(*implied, predicate)
 
 
 def param(condition: Condition, name: str, required: bool = False) -> Any:

@@ -31,6 +31,7 @@ from smartcomm.segments.metrics.base import (
     compare,
     param,
     per_customer,
+    per_customer_value,
     period_of,
     registry,
 )
@@ -61,6 +62,29 @@ def _receipt_filters(condition: Condition, context: CompileContext) -> list[Any]
     return filters
 
 
+def _bought_in_window(condition: Condition, context: CompileContext) -> list[ColumnElement[bool]]:
+    """What the stored aggregates say of every customer with a purchase in the condition's window."""
+    start, end = context.period_bounds(period_of(condition))
+    implied = [Customer.receipt_count > 0]
+    if start is not None:
+        implied.append(Customer.last_purchase_at >= start)
+    if end is not None:
+        implied.append(Customer.first_purchase_at < end)
+    return implied
+
+
+def _receipts_value(
+    aggregate: Any, default: Any, metric: Metric, condition: Condition, context: CompileContext
+) -> ColumnElement[bool]:
+    """A refined purchase metric: the customer's receipts in the window, through the index on
+    (customer, purchase time, status, total), which holds every column these aggregates read."""
+    filters = _receipt_filters(condition, context)
+    implied = _bought_in_window(condition, context)
+    return per_customer_value(
+        Receipt.customer_id, aggregate, default, filters, metric, condition, context, implied
+    )
+
+
 def _store_filter(column: Any, store: Any) -> Any:
     if isinstance(store, int) or str(store).isdigit():
         return column == int(store)
@@ -81,15 +105,7 @@ def _receipts_metric(
     def build(condition: Condition, context: CompileContext) -> ColumnElement[bool]:
         if not _refined(condition):
             return compare(stored, metric, condition, context)
-        return per_customer(
-            Receipt.customer_id,
-            aggregate,
-            default,
-            _receipt_filters(condition, context),
-            metric,
-            condition,
-            context,
-        )
+        return _receipts_value(aggregate, default, metric, condition, context)
 
     metric = Metric(key, label, PURCHASES, value_type, build, params=(PERIOD, STORE))
     return registry.register(metric)
@@ -127,8 +143,7 @@ _receipts_metric(
 def _build_average(condition: Condition, context: CompileContext) -> ColumnElement[bool]:
     if _refined(condition):
         average = rounded_average(func.sum(Receipt.total), func.count())
-        filters = _receipt_filters(condition, context)
-        return per_customer(Receipt.customer_id, average, None, filters, AVERAGE, condition, context)
+        return _receipts_value(average, None, AVERAGE, condition, context)
     # Customers without purchases have no average receipt (the stored 0 means "none").
     if condition.operator == "empty":
         return Customer.receipt_count == 0
