@@ -25,8 +25,10 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    true,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -72,19 +74,24 @@ def apply_full(session: Session, segment_id: int, matching: Select[Any], now: da
 
 
 def _enter(session: Session, matches: Table, segment_id: int, now: datetime) -> int:
+    """Open a stay for every match without a current one; returns how many were opened.
+
+    The unique index of current stays decides, row by row, who is already in. An anti-join would have
+    to be planned from the memberships' statistics, and before a table's first ANALYZE PostgreSQL takes
+    it for a few pages and scans it again for every match, while this very statement makes it grow.
+    """
     table = MEMBERSHIPS
-    already = exists(
-        select(table.c.id).where(
-            table.c.segment_id == segment_id,
-            table.c.exited_at.is_(None),
-            table.c.customer_id == matches.c.customer_id,
+    # SQLite needs a WHERE in an INSERT … SELECT … ON CONFLICT to tell the clauses apart.
+    newcomers = select(literal(segment_id), matches.c.customer_id, literal(now, UTCDateTime())).where(true())
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        upsert(table)
+        .from_select(["segment_id", "customer_id", "entered_at"], newcomers)
+        .on_conflict_do_nothing(
+            index_elements=[table.c.segment_id, table.c.customer_id], index_where=table.c.exited_at.is_(None)
         )
     )
-    newcomers = select(literal(segment_id), matches.c.customer_id, literal(now, UTCDateTime())).where(
-        ~already
-    )
-    statement = insert(table).from_select(["segment_id", "customer_id", "entered_at"], newcomers)
-    # Row counts of INSERT … SELECT are only kept when asked for.
+    # Row counts of INSERT … SELECT are only kept when asked for; skipped rows are not counted.
     result = session.execute(statement.execution_options(preserve_rowcount=True))
     return int(getattr(result, "rowcount", 0) or 0)
 
