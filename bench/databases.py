@@ -17,9 +17,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.tiers import Tier
-from smartcomm.demo import DemoOptions, generate, pinned_session
+from smartcomm.demo import DemoOptions, generate
 from smartcomm.demo.progress import Progress
-from smartcomm.kit.db import Database, set_database
+from smartcomm.kit.db import Database, pinned_session, set_database
 from smartcomm.kit.migrate import upgrade
 
 
@@ -101,7 +101,7 @@ class Databases:
                 customers=tier.customers, seed=seed, receipts_per_customer=tier.receipts_per_customer
             )
             with pinned_session() as session:
-                summary = generate(session, options, self.progress, commit_blocks=True)
+                summary = generate(session, options, self.progress, checkpoint=session.commit)
             seconds = time.perf_counter() - started
             if backend == "sqlite":  # fold the WAL into the file, so a plain copy is a complete database
                 pooled = database.engine.raw_connection()  # outside any transaction, as the pragma needs

@@ -13,6 +13,16 @@ from smartcomm.demo import DemoOptions, DemoSummary, generate
 from smartcomm.models import Customer, Event, MailingCategory, Receipt, ReceiptLine, Store, Subscription
 
 AS_OF = date(2026, 6, 1)
+# The purchase aggregates of a customer, with the id: what a load must compute exactly as
+# `CustomerRepository.refresh_aggregates` does.
+AGGREGATES = (
+    Customer.id,
+    Customer.receipt_count,
+    Customer.total_amount,
+    Customer.average_receipt,
+    Customer.first_purchase_at,
+    Customer.last_purchase_at,
+)
 
 
 def make_demo(session: Session, customers: int = 150, seed: int = 7, **options: Any) -> DemoSummary:

@@ -8,29 +8,19 @@ import pytest
 from sqlalchemy import inspect, select
 
 from smartcomm.customers.repository import CustomerRepository
-from smartcomm.demo import DemoOptions, NotEmpty, generate, generator, pinned_session
+from smartcomm.demo import DemoOptions, NotEmpty, generate, generator
 from smartcomm.demo.bulk import BulkWriter
-from smartcomm.kit.db import Database, session_scope, set_database
+from smartcomm.kit.db import Database, pinned_session, session_scope, set_database
 from smartcomm.models import Customer, Receipt, ReceiptLine
 from tests.conftest import migrated_database
-from tests.demo.conftest import AS_OF, checksums, count
-
-AGGREGATES = (
-    Customer.id,
-    Customer.receipt_count,
-    Customer.total_amount,
-    Customer.average_receipt,
-    Customer.first_purchase_at,
-    Customer.last_purchase_at,
-)
+from tests.demo.conftest import AGGREGATES, AS_OF, checksums, count
 
 
 def load(customers: int, **options: int) -> None:
     with pinned_session() as session:
         options = {"chunk_size": 25, "processes": 0} | options
-        generate(
-            session, DemoOptions(customers=customers, seed=3, as_of=AS_OF, **options), commit_blocks=True
-        )
+        demo = DemoOptions(customers=customers, seed=3, as_of=AS_OF, **options)
+        generate(session, demo, checkpoint=session.commit)
 
 
 def test_a_committing_load_gives_the_data_of_a_single_transaction(

@@ -29,7 +29,7 @@ from smartcomm.models import (
     WebEvent,
     WebSession,
 )
-from tests.demo.conftest import checksums, count, digest, make_demo
+from tests.demo.conftest import AGGREGATES, checksums, count, digest, make_demo
 
 
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(session: Session) -> None:
@@ -73,18 +73,10 @@ def test_fewer_receipts_per_customer_give_a_smaller_history(session: Session) ->
 
 def test_aggregates_are_exactly_what_refresh_aggregates_computes(session: Session) -> None:
     make_demo(session, customers=150)
-    columns = (
-        Customer.id,
-        Customer.receipt_count,
-        Customer.total_amount,
-        Customer.average_receipt,
-        Customer.first_purchase_at,
-        Customer.last_purchase_at,
-    )
-    generated = session.execute(select(*columns).order_by(Customer.id)).all()
+    generated = session.execute(select(*AGGREGATES).order_by(Customer.id)).all()
 
     CustomerRepository(session).refresh_aggregates([row.id for row in generated])
-    recomputed = session.execute(select(*columns).order_by(Customer.id)).all()
+    recomputed = session.execute(select(*AGGREGATES).order_by(Customer.id)).all()
 
     assert generated == recomputed
     assert any(row.receipt_count == 0 for row in generated)

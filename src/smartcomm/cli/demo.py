@@ -56,10 +56,11 @@ def load(options: DemoOptions, actor: Actor) -> DemoSummary:
     An interrupted load keeps the blocks it committed (its indexes are rebuilt before it stops); as
     the base then has customers, a rerun refuses it instead of adding duplicates.
     """
-    from smartcomm.demo import generate, pinned_session
+    from smartcomm.demo import generate
+    from smartcomm.kit.db import pinned_session
 
     with progress_bars() as bars, pinned_session() as session:
-        return generate(session, options, ProgressBars(bars), actor, commit_blocks=True)
+        return generate(session, options, ProgressBars(bars), actor, checkpoint=session.commit)
 
 
 def load_if_empty(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> DemoSummary | None:

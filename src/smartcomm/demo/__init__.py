@@ -5,7 +5,7 @@ catalogue, customers, two years of receipts with seasonal rhythm, events, site b
 and subscriptions. The same seed, size and as-of date always give the same data.
 """
 
-from smartcomm.demo.generator import DemoOptions, DemoSummary, NotEmpty, generate, pinned_session
+from smartcomm.demo.generator import DemoOptions, DemoSummary, NotEmpty, generate
 from smartcomm.demo.progress import Progress
 
-__all__ = ["DemoOptions", "DemoSummary", "NotEmpty", "Progress", "generate", "pinned_session"]
+__all__ = ["DemoOptions", "DemoSummary", "NotEmpty", "Progress", "generate"]

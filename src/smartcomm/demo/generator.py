@@ -6,9 +6,10 @@ profile, staged receipts and behaviour; the customers' purchase aggregates are c
 computes them). The writer writes the blocks in order, table by table. Every customer draws from a
 random stream of their own, so neither the block size nor the number of processes changes the data.
 
-A committing load (`commit_blocks=True`, the command line and the benchmarks) commits the reference
-data, then every block, then every rebuilt index, so the transaction and SQLite's WAL stay the size of
-one block. Otherwise the whole load is one transaction of the caller's (tests, small loads).
+A committing load (the command line and the benchmarks hand it a `checkpoint`, their session's commit)
+checkpoints after the reference data, every block and every rebuilt index, so the transaction and
+SQLite's WAL stay the size of one block. Otherwise the whole load is one transaction of the caller's
+(tests, small loads).
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
@@ -36,7 +37,6 @@ from smartcomm.demo.repository import DemoRepository
 from smartcomm.demo.shop import receipt_count
 from smartcomm.demo.workers import blocks
 from smartcomm.demo.world import BLOCK_COLUMNS, Block, Makers, World
-from smartcomm.kit.db import new_session
 from smartcomm.kit.errors import Conflict
 from smartcomm.kit.time import utcnow
 from smartcomm.models import Base
@@ -86,11 +86,11 @@ def generate(
     progress: Progress | None = None,
     actor: Actor | None = None,
     *,
-    commit_blocks: bool = False,
+    checkpoint: Callable[[], None] | None = None,
 ) -> DemoSummary:
-    """Fill an empty base with demo data: in the session's transaction (the caller commits), or with a
-    commit after every block when `commit_blocks` (the session must keep one connection, see
-    `pinned_session`)."""
+    """Fill an empty base with demo data: in the session's transaction (the caller commits), or calling
+    the caller's `checkpoint` (its commit) after every block (the session must then keep one connection,
+    see `kit.db.pinned_session`)."""
     started = time.perf_counter()
     repository = DemoRepository(session)
     existing = repository.customer_count()
@@ -98,7 +98,7 @@ def generate(
         raise NotEmpty(
             f"The base already holds {existing} customers; demo data is only loaded into an empty base"
         )
-    run = _Run(session, repository, options, progress or SilentProgress(), commit_blocks)
+    run = _Run(session, repository, options, progress or SilentProgress(), checkpoint)
     summary = run.execute()
     audit_service.record(
         session,
@@ -113,30 +113,6 @@ def generate(
     return summary
 
 
-@contextmanager
-def pinned_session() -> Iterator[Session]:
-    """A session for a committing load: it keeps one connection across its commits (the load's
-    temporary tables and connection settings live on it). Commits at the end, rolls back on error."""
-    session = new_session()
-    bind = session.get_bind()
-    if isinstance(bind, Engine):  # the app's sessions take any pooled connection per transaction
-        session.close()
-        with bind.connect() as connection, Session(bind=connection, expire_on_commit=False) as pinned:
-            yield from _committed(pinned)
-        return
-    with session:  # already on one connection (the tests' sessions)
-        yield from _committed(session)
-
-
-def _committed(session: Session) -> Iterator[Session]:
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-
-
 class _Run:
     def __init__(
         self,
@@ -144,13 +120,14 @@ class _Run:
         repository: DemoRepository,
         options: DemoOptions,
         progress: Progress,
-        commit_blocks: bool,
+        checkpoint: Callable[[], None] | None,
     ) -> None:
         self.session = session
         self.repository = repository
         self.options = options
         self.progress = progress
-        self.commit_blocks = commit_blocks
+        self._checkpoint = checkpoint
+        self.committing = checkpoint is not None
         self.writer = BulkWriter(session, TABLES)
         self.calendar = Calendar(options.as_of or utcnow().date())
         self.now = self.calendar.midnight[-1] + 86400
@@ -159,8 +136,8 @@ class _Run:
         self.clock = time.perf_counter()
 
     def checkpoint(self) -> None:
-        if self.commit_blocks:
-            self.session.commit()
+        if self._checkpoint is not None:
+            self._checkpoint()
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
@@ -191,7 +168,7 @@ class _Run:
     def _write_blocks(self, world: World) -> None:
         for name in TABLES:
             self.progress.begin(name, self._expected(name))
-        settings = self.writer.bulk_settings() if self.commit_blocks else nullcontext()
+        settings = self.writer.bulk_settings() if self.committing else nullcontext()
         with settings:
             try:
                 for block in blocks(
@@ -199,7 +176,7 @@ class _Run:
                 ):
                     self._write(block)
             except BaseException:
-                if self.commit_blocks:  # end the failed block's transaction before the settings go back
+                if self.committing:  # end the failed block's transaction before the settings go back
                     self.session.rollback()
                 raise
         for name in TABLES:
@@ -215,7 +192,7 @@ class _Run:
     def _restore_after_failure(self, deferred: Deferred) -> None:
         """A committing load keeps the blocks it committed (a rerun refuses the non-empty base) and
         gets its indexes and keys back; otherwise the caller's rollback undoes everything."""
-        if not self.commit_blocks:
+        if not self.committing:
             return
         self.session.rollback()
         self.writer.build_structures(deferred, SilentProgress(), self.checkpoint)

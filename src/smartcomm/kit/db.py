@@ -129,17 +129,38 @@ def new_session(*, read_only: bool = False) -> Session:
 
 
 @contextmanager
-def session_scope(*, read_only: bool = False) -> Iterator[Session]:
-    """A unit of work for jobs and the CLI: commit on success, roll back on error."""
-    session = new_session(read_only=read_only)
+def committed(session: Session) -> Iterator[Session]:
+    """Commit the session's transaction when the block ends normally, roll it back when it raises."""
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    finally:
+
+
+@contextmanager
+def session_scope(*, read_only: bool = False) -> Iterator[Session]:
+    """A unit of work for jobs and the CLI: commit on success, roll back on error."""
+    with new_session(read_only=read_only) as session, committed(session):
+        yield session
+
+
+@contextmanager
+def pinned_session() -> Iterator[Session]:
+    """A unit of work that keeps one connection across the commits it makes on the way (a load whose
+    temporary tables and connection settings live on that connection). Commits at the end, rolls
+    back on error."""
+    session = new_session()
+    bind = session.get_bind()
+    if isinstance(bind, Engine):  # the app's sessions take any pooled connection per transaction
         session.close()
+        connection = bind.connect()
+        with connection, Session(bind=connection, expire_on_commit=False) as pinned, committed(pinned):
+            yield pinned
+        return
+    with session, committed(session):  # already on one connection (the tests' sessions)
+        yield session
 
 
 def on_commit(session: Session, callback: Callable[[], None]) -> None:

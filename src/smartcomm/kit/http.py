@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from smartcomm.kit.db import new_session
+from smartcomm.kit.db import committed, new_session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -18,15 +18,8 @@ def _request_session(request: Request) -> Iterator[Session]:
 
     GET requests change nothing, so on SQLite they run in a deferred (read) transaction beside writers.
     """
-    session = new_session(read_only=request.method in SAFE_METHODS)
-    try:
+    with new_session(read_only=request.method in SAFE_METHODS) as session, committed(session):
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # Function scope: the commit happens before the response is sent, so a failed commit is a 500,
