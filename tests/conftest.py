@@ -42,6 +42,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from smartcomm.app import create_app  # noqa: E402
+from smartcomm.auth.checked_tokens import checked_tokens  # noqa: E402
 from smartcomm.kit.db import Database, new_session, override_sessions, set_database  # noqa: E402
 from smartcomm.kit.migrate import upgrade  # noqa: E402
 from tests.factories import make_user  # noqa: E402
@@ -136,6 +137,7 @@ def session(database: Database) -> Iterator[Session]:
         test_session.close()
         transaction.rollback()
         connection.close()
+        checked_tokens.forget_all()  # the rolled-back users' ids (and so their tokens) come back
 
 
 @pytest.fixture

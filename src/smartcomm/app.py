@@ -80,12 +80,13 @@ def create_app(*, rate_limit: str | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    # First: load balancers ask often, and routes are matched in the order they were added.
+    app.add_api_route("/healthz", _health, include_in_schema=False, dependencies=[Depends(public_api)])
     app.include_router(api.build_router())
     app.include_router(api.build_segment_router())
     app.include_router(web.build_router())
     _mount_static(app)
     _install_error_handlers(app)
-    app.add_api_route("/healthz", _health, include_in_schema=False, dependencies=[Depends(public_api)])
     # Starlette runs the last-added middleware first: sessions, then language, then the API limit.
     app.add_middleware(
         RateLimitMiddleware, limit=rate_limit or config.api_rate_limit, redis_url=config.redis_url
@@ -102,7 +103,7 @@ def create_app(*, rate_limit: str | None = None) -> FastAPI:
     return app
 
 
-def _health() -> dict[str, str]:
+async def _health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 

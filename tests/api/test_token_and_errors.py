@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import jwt
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session
 
 from smartcomm.app import create_app
 from smartcomm.audit.actor import Actor
+from smartcomm.auth.checked_tokens import CheckedTokens
+from smartcomm.auth.permissions import Role
+from smartcomm.auth.schemas import UserUpdate
 from smartcomm.auth.service import user_service
 from smartcomm.config import config
 from smartcomm.kit.time import utcnow
@@ -80,12 +84,30 @@ def test_endpoints_need_a_valid_token(client: TestClient, session: Session) -> N
 
 def test_disabling_the_user_revokes_its_tokens(client: TestClient, session: Session) -> None:
     user, password = make_user(session, role="api")
-    token = get_token(client, user.email, password)
+    headers = {"Authorization": f"Bearer {get_token(client, user.email, password)}"}
+    assert client.get("/api/v1/audit-entries", headers=headers).status_code == 200  # now a trusted token
     user_service.set_active(session, Actor.system("tests"), user.id, False)
     session.commit()
-    assert (
-        client.get("/api/v1/audit-entries", headers={"Authorization": f"Bearer {token}"}).status_code == 401
-    )
+    assert client.get("/api/v1/audit-entries", headers=headers).status_code == 401
+
+
+def test_a_new_role_counts_from_the_next_call(client: TestClient, session: Session) -> None:
+    user, password = make_user(session, role="api")
+    headers = {"Authorization": f"Bearer {get_token(client, user.email, password)}"}
+    assert client.get("/api/v1/audit-entries", headers=headers).status_code == 200
+    user_service.update(session, Actor.system("tests"), user.id, UserUpdate(role=Role.ANALYST))
+    session.commit()
+    assert client.get("/api/v1/audit-entries", headers=headers).status_code == 403
+
+
+def test_a_checked_token_is_trusted_only_briefly(session: Session) -> None:
+    user, _ = make_user(session, role="api")
+    tokens = CheckedTokens(trust_seconds=0.05)
+    tokens.remember("fresh", user, expires_at=time.time() + 3600)
+    tokens.remember("expiring", user, expires_at=time.time() - 1)
+    assert tokens.user("fresh") is user and tokens.user("expiring") is None
+    time.sleep(0.06)
+    assert tokens.user("fresh") is None
 
 
 def test_query_parameters_are_validated_with_field_paths(client: TestClient, session: Session) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from smartcomm.audit.actor import Actor
+from smartcomm.auth.checked_tokens import checked_tokens
 from smartcomm.auth.permissions import Permission, role_allows
 from smartcomm.auth.principal import Principal, RouteGuard
 from smartcomm.auth.service import may_sign_in
@@ -28,12 +30,12 @@ class ApiGuard(RouteGuard):
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        user = self._user_from_token(credentials)
+        user = await _user_from_token(credentials)
         assert self.permission is not None
         if not role_allows(user.role, self.permission):
             raise Forbidden("This token does not give access to this endpoint")
@@ -43,20 +45,30 @@ class ApiGuard(RouteGuard):
         request.state.principal = principal
         return principal
 
-    @staticmethod
-    def _user_from_token(credentials: HTTPAuthorizationCredentials | None) -> User:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise Unauthorized("Send a bearer token from POST /api/v1/token")
-        claims = read_api_token(credentials.credentials)
-        if claims is None:
-            raise Unauthorized("The token is invalid or has expired")
-        # A read of its own: the request's transaction (on SQLite, its write lock) starts only when the
-        # endpoint writes, and writes that are grouped across requests never need it at all.
-        with session_scope(read_only=True) as session:
-            user = session.get(User, int(claims["sub"]))
-        if user is None or user.session_version != claims.get("ver") or not may_sign_in(user):
-            raise Unauthorized("The token is no longer valid")
+
+async def _user_from_token(credentials: HTTPAuthorizationCredentials | None) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Send a bearer token from POST /api/v1/token")
+    token = credentials.credentials
+    user = checked_tokens.user(token)
+    if user is not None:
         return user
+    claims = read_api_token(token)
+    if claims is None:
+        raise Unauthorized("The token is invalid or has expired")
+    user = await run_in_threadpool(_token_user, claims)
+    checked_tokens.remember(token, user, float(claims["exp"]))
+    return user
+
+
+def _token_user(claims: dict[str, Any]) -> User:
+    # A read of its own: the request's transaction (on SQLite, its write lock) starts only when the
+    # endpoint writes, and writes that are grouped across requests never need it at all.
+    with session_scope(read_only=True) as session:
+        user = session.get(User, int(claims["sub"]))
+    if user is None or user.session_version != claims.get("ver") or not may_sign_in(user):
+        raise Unauthorized("The token is no longer valid")
+    return user
 
 
 class PublicApi(RouteGuard):
@@ -65,7 +77,7 @@ class PublicApi(RouteGuard):
     surface = "api"
     permission = None
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 

@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import REDACTED, audit_service, diff
+from smartcomm.auth.checked_tokens import checked_tokens
 from smartcomm.auth.permissions import Role
 from smartcomm.auth.repository import UserRepository
 from smartcomm.auth.schemas import AccountUpdate, PasswordChange, UserCreate, UserUpdate
 from smartcomm.config import config
+from smartcomm.kit.db import on_commit
 from smartcomm.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.security import burn_password_check, generate_password, hash_password, verify_password
@@ -91,6 +93,7 @@ class UserService:
         if before["is_active"] and not user.is_active:
             user.session_version += 1
         session.flush()
+        on_commit(session, checked_tokens.forget_all)  # a new role or a disabled user counts at once
         changes = diff(before, snapshot(user))
         if changes:
             self._audit(session, actor, user, "update", changes)
@@ -114,6 +117,7 @@ class UserService:
             raise Conflict("The last active administrator cannot be deleted")
         self._audit(session, actor, user, "delete", diff(snapshot(user), {}))
         repository.delete(user)
+        on_commit(session, checked_tokens.forget_all)
 
     def reset_password(
         self, session: Session, actor: Actor, user_id: int, password: str | None = None
@@ -126,6 +130,7 @@ class UserService:
         user.failed_logins = 0
         user.locked_until = None
         session.flush()
+        on_commit(session, checked_tokens.forget_all)
         self._audit(session, actor, user, "reset_password", {"password": [REDACTED, REDACTED]})
         return new_password
 
@@ -147,6 +152,7 @@ class UserService:
         user.password_hash = hash_password(data.new_password)
         user.session_version += 1
         session.flush()
+        on_commit(session, checked_tokens.forget_all)
         self._audit(session, actor, user, "change_password", {"password": [REDACTED, REDACTED]})
 
     def authenticate(
@@ -185,6 +191,7 @@ class UserService:
             user.is_active = False
             user.session_version += 1
             session.flush()
+            on_commit(session, checked_tokens.forget_all)
             self._audit(session, actor, user, "expire", diff(before, snapshot(user)))
         return len(expired)
 

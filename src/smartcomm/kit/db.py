@@ -88,9 +88,7 @@ class Database:
         )
 
     def session(self, *, read_only: bool = False) -> Session:
-        session = (self._read_sessions if read_only else self._sessions)()
-        _install_after_commit(session)
-        return session
+        return (self._read_sessions if read_only else self._sessions)()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -122,9 +120,7 @@ def override_sessions(factory: Callable[[], Session] | None) -> None:
 
 def new_session(*, read_only: bool = False) -> Session:
     if _session_override is not None:
-        session = _session_override()
-        _install_after_commit(session)
-        return session
+        return _session_override()
     return get_database().session(read_only=read_only)
 
 
@@ -168,14 +164,6 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault(AFTER_COMMIT_KEY, []).append(callback)
 
 
-def _install_after_commit(session: Session) -> None:
-    if session.info.get("_after_commit_installed"):
-        return
-    session.info["_after_commit_installed"] = True
-    event.listen(session, "after_commit", _run_after_commit)
-    event.listen(session, "after_rollback", _drop_after_commit)
-
-
 def _run_after_commit(session: Session) -> None:
     callbacks = session.info.pop(AFTER_COMMIT_KEY, [])
     for callback in callbacks:
@@ -184,3 +172,9 @@ def _run_after_commit(session: Session) -> None:
 
 def _drop_after_commit(session: Session) -> None:
     session.info.pop(AFTER_COMMIT_KEY, None)
+
+
+# On the class, once: every session runs the callbacks of its commits (a listener per session would
+# cost each request its own event registry).
+event.listen(Session, "after_commit", _run_after_commit)
+event.listen(Session, "after_rollback", _drop_after_commit)

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from smartcomm.kit.db import committed, new_session
+from smartcomm.kit.db import new_session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _request_session(request: Request) -> Iterator[Session]:
+async def _request_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; the request owns the transaction and commits it at the end.
 
     GET requests change nothing, so on SQLite they run in a deferred (read) transaction beside writers.
+    Making a session connects nothing: a request that never used it (a write handed to a group
+    commit, say) ends without a trip to a worker thread.
     """
-    with new_session(read_only=request.method in SAFE_METHODS) as session, committed(session):
+    session = new_session(read_only=request.method in SAFE_METHODS)
+    try:
         yield session
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
+    except BaseException:
+        if session.in_transaction():
+            await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        if session.in_transaction():  # only when commit or rollback itself failed
+            await run_in_threadpool(session.close)
+        else:
+            session.close()  # holds no connection any more: nothing to wait for
 
 
 # Function scope: the commit happens before the response is sent, so a failed commit is a 500,

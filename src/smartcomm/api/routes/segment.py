@@ -11,7 +11,7 @@ import json
 import zlib
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ValidationError
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from smartcomm.auth.principal import RouteGuard
 from smartcomm.kit.errors import DomainError
 from smartcomm.kit.http import DbSession
+from smartcomm.kit.routing import PrefixRouter
 from smartcomm.tracking.schemas import MessageType, SegmentAnswer, SegmentBatch, SegmentMessage
 from smartcomm.tracking.service import tracking_service
 
@@ -71,7 +72,7 @@ def _too_large() -> DomainError:
 
 Body = Annotated[dict[str, Any], Depends(_json_body)]
 
-router = APIRouter(prefix="/v1", tags=["tracking (Segment spec)"])
+router = PrefixRouter(prefix="/v1", tags=["tracking (Segment spec)"])
 
 
 def _parse(model: type[ModelT], data: dict[str, Any]) -> ModelT:
