@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smartcomm.models import SegmentEvent
+from smartcomm.models import SegmentEvent, SegmentMembership
 from smartcomm.segments.refresh import forget_plans
 from smartcomm.segments.rules import dependency_order
 from smartcomm.segments.schemas import SegmentIn, SegmentUpdate
@@ -78,6 +78,20 @@ def test_a_deleted_segment_is_no_longer_refreshed(session: Session) -> None:
     changes = segment_service.refresh_customers(session, [olga.id])
 
     assert set(changes) == {kept.id}
+
+
+def test_deleting_a_segment_deletes_its_stays_and_events(session: Session) -> None:
+    [olga] = people(session, "Kazan")
+    kept = segment_service.create(session, ACTOR, SegmentIn(name="Kept", rules=rules(KAZAN)))
+    gone = segment_service.create(session, ACTOR, SegmentIn(name="Gone", rules=rules(KAZAN)))
+    segment_service.refresh_customers(session, [olga.id])
+    assert {segment_id for segment_id, _, _ in events(session)} == {kept.id, gone.id}
+
+    segment_service.delete(session, ACTOR, gone.id)
+
+    assert events(session) == [(kept.id, olga.id, "entered")]
+    stays = session.scalars(select(SegmentMembership.segment_id)).all()
+    assert stays == [kept.id]
 
 
 def test_a_new_day_moves_customers_out_of_a_today_segment(session: Session) -> None:

@@ -55,7 +55,11 @@ class SegmentBuild(Base):
 
 
 class SegmentMembership(Base):
-    """One stay of a customer in a segment: current members have no `exited_at`."""
+    """One stay of a customer in a segment: current members have no `exited_at`.
+
+    No row-level foreign keys here nor on the event stream (a build writes hundreds of thousands of
+    rows, each checked by a trigger on PostgreSQL): builds only make rows for existing customers of an
+    existing segment, and deleting a segment deletes its rows (`SegmentRepository.delete`)."""
 
     __tablename__ = "segment_memberships"
     __table_args__ = (
@@ -72,8 +76,8 @@ class SegmentMembership(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    segment_id: Mapped[int]
+    customer_id: Mapped[int]
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     exited_at: Mapped[datetime | None]
 
@@ -85,8 +89,8 @@ class SegmentEvent(Base):
     __table_args__ = (Index("ix_segment_events_segment", "segment_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    segment_id: Mapped[int]
+    customer_id: Mapped[int]
     kind: Mapped[str] = mapped_column(String(8))  # entered | exited
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, distinct, func, or_, select, type_coerce
+from sqlalchemy import Row, Select, delete, distinct, func, or_, select, type_coerce
 
 from smartcomm.kit.models import Money
 from smartcomm.kit.pagination import Page, PageParams
@@ -25,6 +25,7 @@ from smartcomm.models import (
     Product,
     Segment,
     SegmentBuild,
+    SegmentEvent,
     SegmentMembership,
     Store,
 )
@@ -82,6 +83,12 @@ def _amount_sum() -> Any:
 
 class SegmentRepository(Repository[Segment]):
     model = Segment
+
+    def delete(self, instance: Segment) -> None:
+        """The segment with its stays and its event stream (rows without foreign keys to cascade)."""
+        self.session.execute(delete(SegmentEvent).where(SegmentEvent.segment_id == instance.id))
+        self.session.execute(delete(SegmentMembership).where(SegmentMembership.segment_id == instance.id))
+        super().delete(instance)
 
     def search(self, params: PageParams, query: str = "") -> Page[Segment]:
         statement = select(Segment).order_by(Segment.name, Segment.id)
