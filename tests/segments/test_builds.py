@@ -148,8 +148,10 @@ def test_metrics_of_the_members(session: Session) -> None:
     assert figures.revenue_share == 0.3
     assert figures.average_receipt == Decimal("150.00")
     assert figures.ltv == Decimal("150.00")
-    stored = segment_service.get(session, segment.id)
+    stored = segment_service.get(session, segment.id)  # the build's own figures, summed as it built
     assert (stored.member_count, stored.last_build_status) == (2, "done")
+    assert (stored.base_share, stored.revenue_share) == (figures.base_share, figures.revenue_share)
+    assert (stored.average_receipt, stored.ltv) == (figures.average_receipt, figures.ltv)
 
 
 def test_preview_counts_without_saving(session: Session) -> None:

@@ -179,7 +179,7 @@ class SegmentService:
         result = apply_full(session, segment_id, matching, started)
         elapsed = int((time.perf_counter() - clock) * 1000)
         self._finish(build, result, elapsed)
-        self._store_metrics(session, segment, started, elapsed)
+        self._store_metrics(session, segment, started, elapsed, result)
         return build
 
     def record_failure(self, session: Session, segment_id: int, trigger: str, error: str) -> None:
@@ -224,16 +224,8 @@ class SegmentService:
 
     def metrics(self, session: Session, segment_id: int) -> SegmentMetrics:
         """Members, share of the base and of revenue, average receipt and LTV of the current members."""
-        repository = SegmentRepository(session)
-        members, amount, receipts = repository.member_totals(segment_id)
-        base, base_amount = repository.base_totals()
-        return SegmentMetrics(
-            members=members,
-            base_share=round(members / base, 4) if base else 0.0,
-            revenue_share=round(float(amount / base_amount), 4) if base_amount else 0.0,
-            average_receipt=_money(amount / receipts) if receipts else Decimal("0.00"),
-            ltv=_money(amount / members) if members else Decimal("0.00"),
-        )
+        members, amount, receipts = SegmentRepository(session).member_totals(segment_id)
+        return _metrics(session, members, amount, receipts)
 
     def members(self, session: Session, segment_id: int, params: PageParams) -> Page[Customer]:
         """Current members ordered by name."""
@@ -419,8 +411,10 @@ class SegmentService:
         build.status, build.finished_at, build.duration_ms = "done", utcnow(), elapsed
         build.members, build.entered, build.exited = result.members, result.entered, result.exited
 
-    def _store_metrics(self, session: Session, segment: Segment, built_at: datetime, elapsed: int) -> None:
-        figures = self.metrics(session, segment.id)
+    def _store_metrics(
+        self, session: Session, segment: Segment, built_at: datetime, elapsed: int, result: Diff
+    ) -> None:
+        figures = _metrics(session, result.members, result.amount, result.receipts)
         segment.member_count, segment.base_share = figures.members, figures.base_share
         segment.revenue_share, segment.average_receipt, segment.ltv = (
             figures.revenue_share,
@@ -437,6 +431,18 @@ class SegmentService:
         # Shown as "building" until the job stores its result (done or failed).
         segment.last_build_status = "running"
         enqueue_after_commit(session, build_segment, segment.id, trigger)
+
+
+def _metrics(session: Session, members: int, amount: Decimal, receipts: int) -> SegmentMetrics:
+    """A segment's figures from its members' totals and the whole base's."""
+    base, base_amount = SegmentRepository(session).base_totals()
+    return SegmentMetrics(
+        members=members,
+        base_share=round(members / base, 4) if base else 0.0,
+        revenue_share=round(float(amount / base_amount), 4) if base_amount else 0.0,
+        average_receipt=_money(amount / receipts) if receipts else Decimal("0.00"),
+        ltv=_money(amount / members) if members else Decimal("0.00"),
+    )
 
 
 def _customer_changes(segment_id: int, matching: set[int], current: set[int]) -> CustomerChanges:
