@@ -1,8 +1,8 @@
 """API bearer tokens checked recently, with their users: a busy client costs one user read every few
 seconds instead of one per request.
 
-A change that ends a user's tokens (disabling, password reset or change, deletion) empties the memory
-of the process that made it at once; other web processes drop a token at the latest
+A change to a user (disabling, a new role, a password reset or change, deletion) empties the memory of
+the process that made it when it commits; other web processes drop a token at the latest
 `TRUST_SECONDS` later.
 """
 
