@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Dialect, Table, and_, bindparam, case, func, insert, or_, select, update
@@ -117,7 +117,7 @@ def insert_skipping_duplicates(session: Session, table: Table, rows: Sequence[di
         cursor.close()
 
 
-@cache
+@lru_cache(maxsize=32)  # one entry per engine and column set: a few in a process
 def _driver_insert(
     dialect: Dialect, table: Table, names: tuple[str, ...]
 ) -> tuple[str, list[tuple[str, Callable[[Any], Any]]]]:
