@@ -74,7 +74,11 @@ def issue_api_token(user_id: int, session_version: int) -> tuple[str, int]:
 def read_api_token(token: str) -> dict[str, Any] | None:
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, config.effective_secret_key, algorithms=[JWT_ALGORITHM], audience=JWT_AUDIENCE
+            token,
+            config.effective_secret_key,
+            algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
+            options={"require": ["exp", "sub"]},  # a token without an end is never trusted
         )
     except jwt.PyJWTError:
         return None
