@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -11,8 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartcomm.kit.models import Money
 from smartcomm.models import CustomerRfm
-from smartcomm.rfm.scoring import Dimension, ScoreRange, cutoff_positions
+from smartcomm.rfm.scoring import Dimension, ScoreRange, cutoff_positions, score_population
 from smartcomm.rfm.service import rfm_service
 from tests.rfm.conftest import Shop
 
@@ -33,6 +35,38 @@ def cutoff_rule(values: list[int], lower_is_better: bool = False) -> list[int]:
 @given(st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=60), st.booleans())
 def test_the_cutoff_form_gives_exactly_the_rank_rule(values: list[int], lower_is_better: bool) -> None:
     assert cutoff_rule(values, lower_is_better) == rank_rule(values, lower_is_better)
+
+
+@st.composite
+def three_columns(draw: st.DrawFn) -> tuple[list[int], list[int], list[int]]:
+    """R, F and M values of one population, full of ties."""
+    size = draw(st.integers(min_value=1, max_value=40))
+    column = st.lists(st.integers(min_value=0, max_value=12), min_size=size, max_size=size)
+    return draw(column), draw(column), draw(column)
+
+
+@given(three_columns())
+def test_a_whole_population_is_scored_by_the_rank_rule(columns: tuple[list[int], ...]) -> None:
+    recency, frequency, monetary = columns
+    population = score_population({"r": recency, "f": frequency, "m": monetary}, Money.from_units)
+
+    expected = list(
+        zip(rank_rule(recency, lower_is_better=True), rank_rule(frequency), rank_rule(monetary), strict=True)
+    )
+    assert population.cells == Counter(expected)
+    assert population.scored == len(recency)
+    for letter, values, scores in (
+        ("r", recency, [cell[0] for cell in expected]),
+        ("f", frequency, [cell[1] for cell in expected]),
+        ("m", [Money.from_units(value) for value in monetary], [cell[2] for cell in expected]),
+    ):
+        held = {
+            score: [v for v, s in zip(values, scores, strict=True) if s == score] for score in set(scores)
+        }
+        ranges = population.thresholds.dimension(letter).ranges
+        assert [(r.score, r.low, r.high) for r in ranges] == [
+            (score, min(held[score]), max(held[score])) for score in sorted(held)
+        ]
 
 
 def test_cutoff_positions() -> None:

@@ -71,8 +71,10 @@ class FixedPoint(TypeDecorator[Decimal]):
         return int((Decimal(str(value)) * self.factor).to_integral_value(rounding=ROUND_HALF_UP))
 
     def process_result_value(self, value: int | Decimal | None, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
+        return None if value is None else self.from_units(value)
+
+    def from_units(self, value: int | Decimal) -> Decimal:
+        """The exact decimal of a stored scaled integer."""
         return (Decimal(value) / self.factor).quantize(Decimal(1).scaleb(-self.scale))
 
     def coerce_compared_value(self, op: Any, value: Any) -> TypeDecorator[Decimal]:

@@ -6,9 +6,13 @@ customer with a new receipt is placed by the ranges the last calculation found, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import itertools
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 SCORES = (1, 2, 3, 4, 5)
@@ -88,35 +92,70 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
-class CellSummary:
-    """One R-F-M combination of a calculation: how many customers and the values they hold."""
+class Population:
+    """A full calculation worked out from every scored customer's values, before anything is written."""
 
-    r: int
-    f: int
-    m: int
-    count: int
-    recency: tuple[int, int]
-    frequency: tuple[int, int]
-    monetary: tuple[Decimal, Decimal]
+    cutoffs: dict[str, list[int]]  # per letter, the values c₂…c₅ its scores change at (stored units)
+    cells: Counter[tuple[int, int, int]]  # customers per (R, F, M) combination that has any
+    thresholds: Thresholds
+
+    @property
+    def scored(self) -> int:
+        return sum(self.cells.values())
 
 
-def thresholds_of(cells: Iterable[CellSummary]) -> Thresholds:
-    """Every score's lowest and highest value, per letter, from the cells of a calculation."""
-    found: dict[str, dict[int, tuple[Value, Value]]] = {letter: {} for letter in DIMENSIONS}
-    for cell in cells:
-        for letter, score, (low, high) in (
-            ("r", cell.r, cell.recency),
-            ("f", cell.f, cell.frequency),
-            ("m", cell.m, cell.monetary),
-        ):
-            known = found[letter].get(score)
-            found[letter][score] = (low, high) if known is None else (min(known[0], low), max(known[1], high))
-    return Thresholds(
-        **{
-            letter: Dimension(letter, tuple(ScoreRange(s, *found[letter][s]) for s in sorted(found[letter])))
-            for letter in DIMENSIONS
-        }
+def score_population(columns: Mapping[str, Sequence[int]], money: Callable[[int], Decimal]) -> Population:
+    """Score every customer by the rank rule, from the values of each letter in the same customer order.
+
+    M comes in stored minor units; `money` turns them into amounts for the thresholds.
+    """
+    positions = cutoff_positions(len(columns["r"]))
+    letters = {letter: _score_letter(letter, columns[letter], positions, money) for letter in DIMENSIONS}
+    cells = Counter(zip(*(letters[letter].scores for letter in DIMENSIONS), strict=True))
+    return Population(
+        cutoffs={letter: scored.cutoffs for letter, scored in letters.items()},
+        cells=cells,
+        thresholds=Thresholds(**{letter: scored.dimension for letter, scored in letters.items()}),
     )
+
+
+@dataclass(frozen=True)
+class _ScoredLetter:
+    cutoffs: list[int]
+    scores: list[int]  # in the order of the values
+    dimension: Dimension
+
+
+def _score_letter(
+    letter: str, values: Sequence[int], positions: Sequence[int], money: Callable[[int], Decimal]
+) -> _ScoredLetter:
+    lower_is_better = letter == "r"
+    sign = -1 if lower_is_better else 1
+    # Keys order every letter from worse to better (fewer days since the last purchase is better).
+    keys = [-value for value in values] if lower_is_better else list(values)
+    ordered = sorted(keys)
+    cut_keys = [ordered[position - 1] for position in positions]
+    # 1 + the cutoffs strictly worse than the key, as write_scores counts them in SQL; the sentinel,
+    # below every key, is the 1.
+    bounds = [ordered[0] - 1, *cut_keys] if ordered else []
+    scores = list(map(partial(bisect_left, bounds), keys))
+    convert: Callable[[int], Value] = money if letter == "m" else int
+    ranges = []
+    for score, (first, last) in _spans(ordered, cut_keys):
+        low, high = sorted((sign * first, sign * last))
+        ranges.append(ScoreRange(score, convert(low), convert(high)))
+    return _ScoredLetter([sign * key for key in cut_keys], scores, Dimension(letter, tuple(ranges)))
+
+
+def _spans(ordered: Sequence[int], cut_keys: Sequence[int]) -> list[tuple[int, tuple[int, int]]]:
+    """Each score given, with its lowest and highest key: a score s ≥ 2 starts after the last key equal
+    to its cutoff (keys strictly better than it), so each score is one run of the ordered keys."""
+    starts = [0, *(bisect_right(ordered, key) for key in cut_keys), len(ordered)]
+    return [
+        (score, (ordered[start], ordered[end - 1]))
+        for score, (start, end) in enumerate(itertools.pairwise(starts), start=1)
+        if start < end
+    ]
 
 
 def cutoff_positions(population: int) -> list[int]:

@@ -13,11 +13,12 @@ from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service
 from smartcomm.kit.errors import FieldError, InvalidInput, NotFound
 from smartcomm.kit.jobs import enqueue_after_commit
+from smartcomm.kit.models import Money
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import ensure_utc, utcnow
 from smartcomm.models import RfmCalculation, Segment
 from smartcomm.rfm.repository import CellMember, CustomerScores, CustomerValues, RfmRepository, Window
-from smartcomm.rfm.scoring import DIMENSIONS, Thresholds, cutoff_positions, thresholds_of
+from smartcomm.rfm.scoring import Population, Thresholds, score_population
 from smartcomm.settings.schemas import RfmSettings
 from smartcomm.settings.service import settings_service
 
@@ -73,8 +74,8 @@ class RfmService:
         if calculation is None:
             raise NotFound("RFM calculation", calculation_id)
         clock, now = time.perf_counter(), utcnow()
-        self._replace_scores(repository, calculation.id, self._window(session, calculation, now))
-        self._summarise(calculation, repository)
+        population = self._replace_scores(repository, calculation.id, self._window(session, calculation, now))
+        self._summarise(calculation, population)
         calculation.status, calculation.finished_at = "done", utcnow()
         calculation.duration_ms = int((time.perf_counter() - clock) * 1000)
         session.flush()
@@ -178,22 +179,23 @@ class RfmService:
         calculation.period_days, calculation.base_segment_id = current.period_days, current.base_segment_id
         return Window(now - timedelta(days=current.period_days), now, current.base_segment_id)
 
-    def _replace_scores(self, repository: RfmRepository, calculation_id: int, window: Window) -> None:
+    def _replace_scores(self, repository: RfmRepository, calculation_id: int, window: Window) -> Population:
         # Everything is read before the old scores go, so they stay in place as long as possible.
         repository.prepare_bulk_work()
-        positions = cutoff_positions(repository.collect_totals(window))
-        cutoffs = {letter: repository.cutoffs(letter, positions) for letter in DIMENSIONS}
+        repository.collect_totals(window)
+        population = score_population(repository.totals(), Money.from_units)
         repository.clear_scores()
-        repository.write_scores(calculation_id, cutoffs, window.now)
+        repository.write_scores(calculation_id, population.cutoffs, window.now)
         repository.drop_totals()
+        return population
 
-    def _summarise(self, calculation: RfmCalculation, repository: RfmRepository) -> None:
-        cells = repository.cell_summary()
-        calculation.thresholds = thresholds_of(cells).to_json()
-        calculation.cells = {f"{c.r}{c.f}{c.m}": c.count for c in cells}
-        calculation.scored = sum(c.count for c in cells)
-        calculation.best = sum(c.count for c in cells if (c.r, c.f, c.m) == (5, 5, 5))
-        calculation.lost = sum(c.count for c in cells if c.r == 1)
+    def _summarise(self, calculation: RfmCalculation, population: Population) -> None:
+        cells = population.cells
+        calculation.thresholds = population.thresholds.to_json()
+        calculation.cells = {f"{r}{f}{m}": count for (r, f, m), count in sorted(cells.items())}
+        calculation.scored = population.scored
+        calculation.best = cells[(5, 5, 5)]
+        calculation.lost = sum(count for (r, _f, _m), count in cells.items() if r == 1)
 
 
 def _scored_row(
