@@ -94,8 +94,10 @@ def test_three_receipts_in_90_days_read_the_receipts_of_each_candidate(session: 
     if session.get_bind().dialect.name == "sqlite":
         # (PostgreSQL picks between the receipt indexes by its statistics, which a handful of rows skews.)
         assert any(RECEIPT_INDEX in line for line in about_receipts), lines
-    # The city (the customer's own row) is tested before the receipts are read.
+    # The city (the customer's own row) is tested before the receipts are read, and so is the stored
+    # number of all the customer's receipts: fewer than 3 in all cannot make 3 in the window.
     assert sql.index("customers.city") < sql.index("FROM receipts"), sql
+    assert sql.index("customers.receipt_count >=") < sql.index("FROM receipts"), sql
     # Everyone bought bread 4 days ago; Vera and Gleb bought dairy only once within the 90 days (Gleb's
     # other dairy receipt is 200 days old), so they have two receipts there, the others three or four.
     expected = {shop.customers[code] for code in ("C-1", "C-2", "C-5", "C-6")}

@@ -29,6 +29,7 @@ from smartcomm.segments.metrics.base import (
     ParamSpec,
     ValueType,
     compare,
+    condition_values,
     param,
     per_customer,
     per_customer_value,
@@ -74,15 +75,38 @@ def _bought_in_window(condition: Condition, context: CompileContext) -> list[Col
 
 
 def _receipts_value(
-    aggregate: Any, default: Any, metric: Metric, condition: Condition, context: CompileContext
+    aggregate: Any,
+    default: Any,
+    metric: Metric,
+    condition: Condition,
+    context: CompileContext,
+    lifetime: Any = None,
 ) -> ColumnElement[bool]:
     """A refined purchase metric: the customer's receipts in the window, through the index on
-    (customer, purchase time, status, total), which holds every column these aggregates read."""
+    (customer, purchase time, status, total), which holds every column these aggregates read.
+
+    `lifetime` is the stored aggregate of all purchases when the window's value can never exceed it (a
+    count, an amount: totals are never negative); a condition asking for at least some value then also
+    needs the lifetime value to reach it, which rules most customers out before their receipts are read.
+    """
     filters = _receipt_filters(condition, context)
     implied = _bought_in_window(condition, context)
+    if lifetime is not None:
+        implied.extend(_lifetime_floor(lifetime, metric, condition))
     return per_customer_value(
         Receipt.customer_id, aggregate, default, filters, metric, condition, context, implied
     )
+
+
+def _lifetime_floor(lifetime: Any, metric: Metric, condition: Condition) -> list[ColumnElement[bool]]:
+    operator, value = condition.operator, condition_values(metric, condition)
+    if operator == "gt":
+        return [lifetime > value]
+    if operator in ("gte", "eq"):
+        return [lifetime >= value]
+    if operator in ("between", "in"):
+        return [lifetime >= min(value)]
+    return []
 
 
 def _store_filter(column: Any, store: Any) -> Any:
@@ -100,19 +124,34 @@ def rounded_average(total: Any, count: Any) -> Any:
 
 
 def _receipts_metric(
-    key: str, label: Any, value_type: ValueType, stored: Any, aggregate: Any, default: Any
+    key: str,
+    label: Any,
+    value_type: ValueType,
+    stored: Any,
+    aggregate: Any,
+    default: Any,
+    cumulative: bool = False,
 ) -> Metric:
+    """`cumulative`: the value over a window never exceeds the stored one over all purchases."""
+
     def build(condition: Condition, context: CompileContext) -> ColumnElement[bool]:
         if not _refined(condition):
             return compare(stored, metric, condition, context)
-        return _receipts_value(aggregate, default, metric, condition, context)
+        lifetime = stored if cumulative else None
+        return _receipts_value(aggregate, default, metric, condition, context, lifetime)
 
     metric = Metric(key, label, PURCHASES, value_type, build, params=(PERIOD, STORE))
     return registry.register(metric)
 
 
 _receipts_metric(
-    "purchases.count", lazy("Number of receipts"), ValueType.INTEGER, Customer.receipt_count, func.count(), 0
+    "purchases.count",
+    lazy("Number of receipts"),
+    ValueType.INTEGER,
+    Customer.receipt_count,
+    func.count(),
+    0,
+    cumulative=True,
 )
 _receipts_metric(
     "purchases.amount",
@@ -121,6 +160,7 @@ _receipts_metric(
     Customer.total_amount,
     type_coerce(func.sum(Receipt.total), Money),
     0,
+    cumulative=True,
 )
 _receipts_metric(
     "purchases.first_date",
