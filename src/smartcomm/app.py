@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smartcomm import __version__, api, web
 from smartcomm.api.deps import public_api
+from smartcomm.api.event_intake import EventIntakeRoute
 from smartcomm.api.ratelimit import RateLimitMiddleware
 from smartcomm.config import config
 from smartcomm.kit import i18n
@@ -82,6 +83,7 @@ def create_app(*, rate_limit: str | None = None) -> FastAPI:
     )
     # First: load balancers ask often, and routes are matched in the order they were added.
     app.add_api_route("/healthz", _health, include_in_schema=False, dependencies=[Depends(public_api)])
+    app.router.routes.append(EventIntakeRoute())
     app.include_router(api.build_router())
     app.include_router(api.build_segment_router())
     app.include_router(web.build_router())

@@ -86,3 +86,8 @@ def api_requires(permission: Permission) -> ApiGuard:
 
 
 public_api = PublicApi()
+
+
+async def bearer_credentials(request: Request) -> HTTPAuthorizationCredentials | None:
+    """The request's bearer credentials, for routes that check the token without FastAPI's dependencies."""
+    return await _bearer(request)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.repository import Repository
@@ -13,6 +15,9 @@ from smartcomm.models import AuditEntry
 
 class AuditRepository(Repository[AuditEntry]):
     model = AuditEntry
+
+    def insert_all(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.session.execute(insert(AuditEntry), list(rows))
 
     def search(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -52,24 +53,40 @@ class AuditService:
         action: str,
         changes: dict[str, list[Any]] | None = None,
         object_label: str = "",
-        flush: bool = True,
     ) -> AuditEntry:
-        """Add one history row to the current transaction (flushed at once unless `flush` is False)."""
-        entry = AuditEntry(
-            actor_kind=actor.kind,
-            actor_id=actor.user_id,
-            actor_label=actor.label,
-            object_type=object_type,
-            object_id=str(object_id),
-            object_label=object_label[:254],
-            action=action,
-            changes=_jsonable(changes or {}),
-            ip_address=actor.ip_address,
-        )
+        """Add one history row to the current transaction, flushed at once."""
+        entry = AuditEntry(**self.row(actor, object_type, object_id, action, changes, object_label))
         session.add(entry)
-        if flush:
-            session.flush()
+        session.flush()
         return entry
+
+    def record_all(self, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+        """Add many history rows (made by `row`) to the current transaction in one insert: the requests
+        of a group commit, each with its own row, without an object per row to track."""
+        if rows:
+            AuditRepository(session).insert_all(rows)
+
+    @staticmethod
+    def row(
+        actor: Actor,
+        object_type: str,
+        object_id: object,
+        action: str,
+        changes: dict[str, list[Any]] | None = None,
+        object_label: str = "",
+    ) -> dict[str, Any]:
+        """The values of one history row."""
+        return {
+            "actor_kind": actor.kind,
+            "actor_id": actor.user_id,
+            "actor_label": actor.label,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "object_label": object_label[:254],
+            "action": action,
+            "changes": _jsonable(changes or {}),
+            "ip_address": actor.ip_address,
+        }
 
     def search(
         self,

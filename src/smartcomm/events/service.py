@@ -81,12 +81,17 @@ class EventService:
         valid = [rows for rows in outcomes if not isinstance(rows, Exception)]
         accepted = iter(EventRepository(session).insert_new(valid))
         customers_changed(session, (row["customer_id"] for rows in valid for row in rows))
-        return [
-            outcome
-            if isinstance(outcome, Exception)
-            else self._audited(session, submission.actor, len(outcome), next(accepted))
-            for submission, outcome in zip(submissions, outcomes, strict=True)
-        ]
+        answers: list[EventBatchOut | Exception] = []
+        history: list[dict[str, Any]] = []
+        for submission, outcome in zip(submissions, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                answers.append(outcome)
+                continue
+            answer = self._answer(len(outcome), next(accepted))
+            history.append(self._history_row(submission.actor, answer))
+            answers.append(answer)
+        audit_service.record_all(session, history)
+        return answers
 
     @staticmethod
     def _references(session: Session, items: Sequence[EventIn]) -> _References:
@@ -113,18 +118,14 @@ class EventService:
         return rows
 
     @staticmethod
-    def _audited(session: Session, actor: Actor, sent: int, accepted: int) -> EventBatchOut:
-        duplicates = sent - accepted
-        audit_service.record(
-            session,
-            actor,
-            object_type="event_batch",
-            object_id=f"{sent} events",
-            action="create",
-            changes={"accepted": [None, accepted], "duplicates": [None, duplicates]},
-            flush=False,  # the rows of a group go in one insert at commit
-        )
-        return EventBatchOut(accepted=accepted, duplicates=duplicates)
+    def _answer(sent: int, accepted: int) -> EventBatchOut:
+        return EventBatchOut(accepted=accepted, duplicates=sent - accepted)
+
+    @staticmethod
+    def _history_row(actor: Actor, answer: EventBatchOut) -> dict[str, Any]:
+        changes = {"accepted": [None, answer.accepted], "duplicates": [None, answer.duplicates]}
+        sent = answer.accepted + answer.duplicates
+        return audit_service.row(actor, "event_batch", f"{sent} events", "create", changes)
 
     def for_customer(self, session: Session, customer_id: int, params: PageParams) -> Page[EventOut]:
         """A customer's events, newest first."""
