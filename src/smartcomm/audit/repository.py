@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, Table, insert, select
 
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.repository import Repository
@@ -17,7 +17,10 @@ class AuditRepository(Repository[AuditEntry]):
     model = AuditEntry
 
     def insert_all(self, rows: Sequence[dict[str, Any]]) -> None:
-        self.session.execute(insert(AuditEntry), list(rows))
+        # Into the table itself: the ORM's bulk path adds nothing here but its own bookkeeping.
+        table = AuditEntry.__table__
+        assert isinstance(table, Table)
+        self.session.execute(insert(table), list(rows))
 
     def search(
         self,
