@@ -67,7 +67,7 @@ class Databases:
     def drop(self, url: str) -> None:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", "-writers"):
                 Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
             return
         self._admin(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')

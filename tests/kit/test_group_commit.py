@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service
+from smartcomm.kit.db import Database, writers_turn
 from smartcomm.kit.errors import InvalidInput
 from smartcomm.kit.group_commit import GroupCommitter
 from smartcomm.models import AuditEntry
@@ -111,3 +113,35 @@ def test_a_write_function_must_answer_every_job(session: Session) -> None:
     with pytest.raises(RuntimeError, match="0 results for 1 jobs"):
         run_apart(committer.submit("lonely"))
     assert stored_labels(session) == []
+
+
+def test_grouped_writers_of_several_processes_take_turns_on_a_sqlite_file(database: Database) -> None:
+    if database.writers_lock_path is None:  # PostgreSQL: writers do not exclude each other
+        with writers_turn():
+            return
+    order: list[str] = []
+    first_in, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with writers_turn():
+            order.append("first in")
+            first_in.set()
+            release.wait(5)
+            order.append("first out")
+
+    def second() -> None:
+        first_in.wait(5)
+        with writers_turn():  # a file of its own, as another process would open it
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_in.wait(5)
+    time.sleep(0.2)
+    assert order == ["first in"]  # the second writer waits for the first
+
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["first in", "first out", "second in"]

@@ -6,6 +6,7 @@ place jobs and the CLI commit; the web layer commits in its session dependency.
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -90,6 +91,14 @@ class Database:
     def session(self, *, read_only: bool = False) -> Session:
         return (self._read_sessions if read_only else self._sessions)()
 
+    @property
+    def writers_lock_path(self) -> Path | None:
+        """Beside a SQLite file, the file that writers of several processes queue on (see writers_turn)."""
+        database = self.engine.url.database
+        if not self.is_sqlite or not database or database == ":memory:":
+            return None
+        return Path(f"{database}-writers")
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -122,6 +131,27 @@ def new_session(*, read_only: bool = False) -> Session:
     if _session_override is not None:
         return _session_override()
     return get_database().session(read_only=read_only)
+
+
+@contextmanager
+def writers_turn() -> Iterator[None]:
+    """Wait for the grouped writers of the other processes before taking SQLite's write lock.
+
+    SQLite's busy wait sleeps up to 100 ms between tries, so a web process waiting for another's commit
+    lost most of that sleep and could lose the lock again to the other's next group; an OS lock wakes the
+    waiter the moment the holder lets go. Nothing to do on PostgreSQL, whose writers do not exclude each
+    other.
+    """
+    path = get_database().writers_lock_path
+    if path is None:
+        yield
+        return
+    with path.open("a") as handle:  # its own open file: threads of one process exclude each other too
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from smartcomm.kit.db import session_scope
+from smartcomm.kit.db import session_scope, writers_turn
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class GroupCommitter(Generic[Job, Result]):
             return error
 
     def _commit(self, jobs: Sequence[Job]) -> list[Result | Exception]:
-        with session_scope() as session:
+        with writers_turn(), session_scope() as session:
             results = self.write_group(session, jobs)
             if len(results) != len(jobs):
                 raise RuntimeError(f"{self.name}: {len(results)} results for {len(jobs)} jobs")
