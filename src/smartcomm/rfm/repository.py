@@ -170,9 +170,10 @@ class RfmRepository:
 
     def totals(self) -> dict[str, list[int]]:
         """Every scored customer's R, F and M values (M in minor units), one list per letter, in the same
-        customer order. Sorting and scoring them in memory costs a fraction of what either database
-        takes: SQLite would index each column (three times the aggregate's own writing), PostgreSQL run a
-        window function per letter, and both sort every row again to count the cells."""
+        customer order (the order the rows come in is the same for all three). Sorting and scoring them in
+        memory costs a fraction of what either database takes: SQLite would index each column (together
+        almost as long as the aggregate itself), PostgreSQL run a window function per letter, and both
+        sort every row again to count the cells."""
         # Through the driver's own cursor: SQLAlchemy's result rows cost more than the read itself here.
         cursor = self.session.connection().connection.cursor()
         try:
