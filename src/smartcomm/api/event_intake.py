@@ -76,13 +76,8 @@ def _batch(body: bytes) -> EventBatchIn:
     try:
         data = json.loads(body)
     except json.JSONDecodeError as error:
-        problem = {
-            "type": "json_invalid",
-            "loc": ("body", error.pos),
-            "msg": "JSON decode error",
-            "input": {},
-        }
-        raise RequestValidationError([{**problem, "ctx": {"error": error.msg}}]) from None
+        invalid = {"type": "json_invalid", "loc": ("body", error.pos), "msg": "JSON decode error"}
+        raise RequestValidationError([{**invalid, "input": {}, "ctx": {"error": error.msg}}]) from None
     try:
         # FastAPI validates bodies allowing attributes, which words the error for a non-object body.
         return EventBatchIn.model_validate(data, from_attributes=True)

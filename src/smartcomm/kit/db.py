@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -152,6 +152,19 @@ def writers_turn() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def postgres_settings(session: Session, settings: dict[str, str]) -> Iterator[None]:
+    """Planner settings for the statements run inside the block, on PostgreSQL only (nothing elsewhere)."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    for name, value in settings.items():
+        session.execute(text(f"SET LOCAL {name} = {value}"))
+    yield
+    for name in settings:
+        session.execute(text(f"RESET {name}"))
 
 
 @contextmanager

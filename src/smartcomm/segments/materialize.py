@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from smartcomm.kit.db import postgres_settings
 from smartcomm.kit.models import Money, UTCDateTime
 from smartcomm.models import Customer, Segment, SegmentEvent, SegmentMembership
 from smartcomm.segments.metrics.base import REFRESHED
@@ -124,12 +125,9 @@ def _enter(session: Session, matches: Table, segment_id: int, now: datetime, on_
             index_elements=[table.c.segment_id, table.c.customer_id], index_where=table.c.exited_at.is_(None)
         )
     )
-    if on_postgres:
-        session.execute(text("SET LOCAL enable_nestloop = off"))
     # Row counts of INSERT … SELECT are only kept when asked for; skipped rows are not counted.
-    result = session.execute(statement.execution_options(preserve_rowcount=True))
-    if on_postgres:
-        session.execute(text("RESET enable_nestloop"))
+    with postgres_settings(session, {"enable_nestloop": "off"}):
+        result = session.execute(statement.execution_options(preserve_rowcount=True))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
