@@ -13,7 +13,17 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import d1_import, http_intake, s1_rfm, s2_preview, s3_build, s4_receipt
+from bench import (
+    d1_import,
+    http_intake,
+    s1_rfm,
+    s2_preview,
+    s3_build,
+    s4_receipt,
+    t1_render,
+    t2_mime,
+    w1_tracking,
+)
 from bench.databases import Databases
 from bench.results import Figure, Report
 from bench.run import BenchError, Run
@@ -21,7 +31,7 @@ from bench.tiers import TIERS
 from bench.workcopy import work_copy
 from smartcomm.cli.demo import ProgressBars, progress_bars
 
-FIGURES = ("D1", "D2", "D3", "S1", "S2", "S3", "S4")
+FIGURES = ("D1", "D2", "D3", "S1", "S2", "S3", "S4", "T1", "T2", "W1")
 # The S figures share one working copy per backend, measured in this order (see bench/workcopy.py).
 ON_WORK_COPY = {
     "S1": s1_rfm.measure,
@@ -63,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             databases = Databases(workdir, pg_url, ProgressBars(bars))
             run = Run(TIERS[args.tier], args.seed, args.repeat, workdir, databases, console, redis_url)
             try:
+                if "T1" in args.only:  # no database: measured once per run
+                    report.figures.extend(t1_render.measure(run))
+                if "T2" in args.only:  # no database: measured once per run
+                    report.figures.extend(t2_mime.measure(run))
                 for backend in backends:
                     report.figures.extend(measure_backend(run, backend, args.only))
                     databases.release(backend)
@@ -86,6 +100,8 @@ def measure_backend(run: Run, backend: str, only: list[str]) -> list[Figure]:
     wanted = [code for code in ("D2", "D3") if code in only]
     if wanted:
         figures.extend(http_intake.measure(run, backend, wanted))
+    if "W1" in only:
+        figures.extend(w1_tracking.measure(run, backend))
     on_copy = [code for code in ON_WORK_COPY if code in only]
     if on_copy:
         with work_copy(run, backend) as copy:

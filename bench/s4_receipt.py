@@ -2,10 +2,15 @@
 
 The path measured is the product's own, end to end, as deployed: the app served by uvicorn in its own
 process (as for D2/D3, one web worker) and a background worker (`smartcomm worker`, no periodic
-schedule) in another, with the job queue in Redis. A receipt posted to `POST /api/v1/receipts` is
-written with its lines and the customer's aggregates in the request's transaction; after the commit
-the request queues `segments.refresh_customers`, and the worker re-places the customer's RFM cell by
-the latest calculation and refreshes the customer's membership of every segment, in one transaction.
+schedule) in another, once with the embedded job queue (SQLite under var/, as `make run` has it) and
+once with the queue in Redis. A receipt posted to `POST /api/v1/receipts` is written with its lines and
+the customer's aggregates in the request's transaction; after the commit the request queues
+`segments.refresh_customers`, and the worker re-places the customer's RFM cell by the latest
+calculation and refreshes the customer's membership of every segment, in one transaction.
+
+Each queue gets two figures: receipts sent back to back (the worker busy), and receipts that arrive
+after the worker has been idle for IDLE_GAPS seconds (5, 20 and 60 s, one receipt after each, once
+per run): an idle consumer must not wait on a polling back-off before it takes the job.
 
 Before the measurement (untimed) the working copy gets an RFM calculation (unless S1 left one), five
 built segments (the S2 rules; an amount reached by ~30 % of the base; RFM recency 5; a category
@@ -30,7 +35,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -45,8 +50,11 @@ from bench.run import BenchError, Run
 from bench.workcopy import WorkCopy
 
 TARGET = Target(50, False, "p95 ≤ 50 ms")
+IDLE_TARGET = Target(50, False, "≤ 50 ms, as back to back")
 RECEIPTS = 200  # per repetition, each for another customer
 WARM_UP = 20
+IDLE_GAPS = (5, 20, 60)  # seconds the worker idles before each receipt of the "after idle" figure
+QUEUES = ("embedded", "Redis")
 POLL_SECONDS = 0.002
 WAIT_SECONDS = 30  # a receipt not current by then fails the figure
 REDIS_DB = {"sqlite": 14, "postgres": 15}  # a queue of its own, away from D2/D3's jobs
@@ -61,34 +69,54 @@ class Customer:
 
 
 def measure(run: Run, copy: WorkCopy) -> list[Figure]:
-    backend = copy.backend
-    figure = Figure(
-        "S4",
-        "new receipt → aggregates, segments, RFM current",
-        backend,
-        "ms",
-        TARGET,
-        variant="API + worker",
-        details={"receipts_per_repetition": RECEIPTS, "poll_ms": POLL_SECONDS * 1000},
-    )
-    if not run.redis_url:
-        figure.error = "S4 needs Redis for the job queue (make bench starts one)"
-        return [figure]
+    figures = {queue: _figures(copy.backend, queue) for queue in QUEUES}
     try:
-        _measure(run, copy, figure)
+        segments = _prepare(copy)
+        per_queue = WARM_UP + RECEIPTS * run.repeat + len(IDLE_GAPS)
+        customers = _customers(copy, segments[TODAY], per_queue * len(QUEUES), run.seed)
     except BenchError as error:
-        figure.error = str(error)
-    return [figure]
+        return _failed([figure for pair in figures.values() for figure in pair], str(error))
+    for index, queue in enumerate(QUEUES):
+        back_to_back, after_idle = figures[queue]
+        back_to_back.details["segments"] = sorted(segments)
+        if queue == "Redis" and not run.redis_url:
+            _failed(figures[queue], "needs Redis for the job queue (make bench starts one)")
+            continue
+        mine = customers[index * per_queue : (index + 1) * per_queue]
+        try:
+            _measure(run, copy, queue, segments[TODAY], mine, back_to_back, after_idle)
+        except BenchError as error:
+            _failed(figures[queue], str(error))
+    return [figure for pair in figures.values() for figure in pair]
 
 
-def _measure(run: Run, copy: WorkCopy, figure: Figure) -> None:
-    segments = _prepare(copy)
-    today = segments[TODAY]
-    figure.details["segments"] = sorted(segments)
-    customers = _customers(copy, today, WARM_UP + RECEIPTS * run.repeat, run.seed)
+def _figures(backend: str, queue: str) -> tuple[Figure, Figure]:
+    """The back-to-back figure and the after-idle figure of one queue."""
+    variant = f"API + worker, {queue} queue"
+    back_to_back = Figure(
+        "S4", "new receipt → aggregates, segments, RFM current", backend, "ms", TARGET, variant=variant,
+        details={"receipts_per_repetition": RECEIPTS, "poll_ms": POLL_SECONDS * 1000},
+    )  # fmt: skip
+    after_idle = Figure(
+        "S4", "new receipt after the worker idled 5–60 s", backend, "ms", IDLE_TARGET, variant=variant,
+        details={"idle_gaps_s": list(IDLE_GAPS), "poll_ms": POLL_SECONDS * 1000},
+    )  # fmt: skip
+    return back_to_back, after_idle
+
+
+def _failed(figures: Sequence[Figure], error: str) -> list[Figure]:
+    for figure in figures:
+        figure.error = error
+    return list(figures)
+
+
+def _measure(
+    run: Run, copy: WorkCopy, queue: str, today: int, customers: list[Customer], back_to_back: Figure,
+    after_idle: Figure,
+) -> None:  # fmt: skip
     _, stores, products = d1_import._base_facts(copy.url)
-    rng = random.Random(f"{run.seed}:s4")
-    redis_url = _own_redis_db(str(run.redis_url), REDIS_DB[copy.backend])
+    rng = random.Random(f"{run.seed}:s4:{queue}")
+    redis_url = _own_redis_db(str(run.redis_url), REDIS_DB[copy.backend]) if queue == "Redis" else None
     with (
         http_intake.Server(copy.url, 1, run.workdir, redis_url) as server,
         _worker(server.env) as worker,
@@ -98,12 +126,27 @@ def _measure(run: Run, copy: WorkCopy, figure: Figure) -> None:
         headers = {"Authorization": f"Bearer {server.token(http_intake.API_EMAIL, http_intake.API_PASSWORD)}"}
         sender = _Sender(client, headers, poll, today, worker, rng, stores, products, copy.backend)
         for customer in customers[:WARM_UP]:
-            sender.send(customer, "warm-up")
+            sender.send(customer, f"warm-up-{queue}")
         for repetition in range(run.repeat):
             batch = customers[WARM_UP + repetition * RECEIPTS : WARM_UP + (repetition + 1) * RECEIPTS]
-            timings = [sender.send(customer, str(repetition)) for customer in batch]
+            timings = [sender.send(customer, f"{queue}-{repetition}") for customer in batch]
             _check(copy, batch)
-            _record(run, figure, timings)
+            _record(run, back_to_back, timings)
+        _after_idle(run, copy, sender, customers[-len(IDLE_GAPS) :], after_idle)
+
+
+def _after_idle(run: Run, copy: WorkCopy, sender: _Sender, customers: list[Customer], figure: Figure) -> None:
+    """One receipt after each idle gap: nothing else reaches the worker meanwhile."""
+    for gap, customer in zip(IDLE_GAPS, customers, strict=True):
+        time.sleep(gap)
+        total, api = sender.send(customer, f"idle-{gap}")
+        figure.values.append(total * 1000)
+        figure.details.setdefault("api_ms", []).append(round(api * 1000, 1))
+    _check(copy, customers)
+    by_gap = ", ".join(
+        f"{gap} s: {value:.1f} ms" for gap, value in zip(IDLE_GAPS, figure.values, strict=True)
+    )
+    run.console.print(f"S4 {figure.backend} ({figure.variant}) after idle gaps: {by_gap}")
 
 
 def _record(run: Run, figure: Figure, timings: list[tuple[float, float]]) -> None:
@@ -119,8 +162,8 @@ def _record(run: Run, figure: Figure, timings: list[tuple[float, float]]) -> Non
     ):
         figure.details.setdefault(key, []).append(round(value, 1))
     run.console.print(
-        f"S4 {figure.backend}: p95 {p95:.1f} ms, p50 {_percentile(totals, 50):.1f} ms over {len(totals)} "
-        f"receipts (the API answered in p50 {_percentile(answers, 50):.1f} ms)"
+        f"S4 {figure.backend} ({figure.variant}): p95 {p95:.1f} ms, p50 {_percentile(totals, 50):.1f} ms "
+        f"over {len(totals)} receipts (the API answered in p50 {_percentile(answers, 50):.1f} ms)"
     )
 
 

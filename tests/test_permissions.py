@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from smartcomm.auth.permissions import ROLE_PERMISSIONS, Role
+from smartcomm.auth.permissions import ROLE_PERMISSIONS, Permission, Role
 from smartcomm.auth.principal import RouteGuard
 from smartcomm.kit.security import issue_api_token
 from tests.conftest import UIClient
@@ -21,7 +21,15 @@ from tests.factories import make_user
 
 # Routes that end the session are visited last, so the walk keeps its sign-in until then.
 SESSION_ENDING = {"/logout"}
-NON_API_ROUTES_ALLOWED = {"/api/openapi.json", "/api/docs", "/docs/oauth2-redirect"}
+NON_API_ROUTES_ALLOWED = {
+    "/api/openapi.json",
+    "/api/docs",
+    "/docs/oauth2-redirect",
+    # The open pixel and the click redirect: public by definition, authenticated by their signed tokens
+    # (tests/tracking_public/test_tracking_endpoints.py).
+    "/t/o/{token}.gif",
+    "/t/c/{token}",
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,13 @@ def test_the_matrix_matches_the_product_roles() -> None:
     assert all(ROLE_PERMISSIONS[role] - admin <= ROLE_PERMISSIONS[Role.API] for role in Role)
     assert not any(p.startswith("settings") or p == "users.manage" for p in ROLE_PERMISSIONS[Role.ANALYST])
     assert ROLE_PERMISSIONS[Role.API] == {p for p in ROLE_PERMISSIONS[Role.API] if p.startswith("api.")}
+
+
+def test_the_outbox_is_for_every_role_that_sends_or_supports_customers() -> None:
+    seeing = {role for role, granted in ROLE_PERMISSIONS.items() if Permission.MESSAGES_VIEW in granted}
+    assert seeing == {Role.ADMINISTRATOR, Role.SENIOR_MARKETER, Role.MARKETER, Role.ANALYST, Role.OPERATOR}
+    simulating = {role for role, grants in ROLE_PERMISSIONS.items() if Permission.MESSAGES_SIMULATE in grants}
+    assert simulating == seeing - {Role.ANALYST}  # the Analyst only reads
 
 
 def is_refused_ui(response) -> bool:

@@ -248,3 +248,43 @@ def test_each_catalogue_batch_is_one_history_row(api: ApiClient, session: Sessio
         "updated": [None, 0],
         "receipt_lines_linked": [None, 0],
     }
+
+
+def test_a_classifier_lists_its_category_tree_in_tree_order(api: ApiClient, session: Session) -> None:
+    categories(
+        api,
+        {"code": "milk", "name": "Milk", "parent": "dairy"},
+        {"code": "drinks", "name": "Drinks"},
+        {"code": "dairy", "name": "Dairy", "parent": "food"},
+        {"code": "food", "name": "Food"},
+        {"code": "bread", "name": "Bread", "parent": "food"},
+        {"code": "kefir", "name": "Kefir", "parent": "dairy", "custom": {}},
+    )
+    categories(api, {"code": "tea", "name": "Tea", "classifier": None})
+
+    response = api.get("/api/v1/classifiers/default/categories")
+
+    assert response.status_code == 200
+    listed = [(c["code"], c["parent"], c["level"], "/".join(c["path"])) for c in response.json()]
+    assert listed == [
+        ("drinks", None, 1, "drinks"),
+        ("food", None, 1, "food"),
+        ("bread", "food", 2, "food/bread"),
+        ("dairy", "food", 2, "food/dairy"),
+        ("kefir", "dairy", 3, "food/dairy/kefir"),
+        ("milk", "dairy", 3, "food/dairy/milk"),
+        ("tea", None, 1, "tea"),
+    ]
+    first = response.json()[3]
+    assert (first["id"], first["parent_id"], first["name"]) == (
+        ids(session)["dairy"],
+        ids(session)["food"],
+        "Dairy",
+    )
+
+
+def test_an_unknown_classifier_has_no_tree(api: ApiClient) -> None:
+    response = api.get("/api/v1/classifiers/nowhere/categories")
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["title"] == "Classifier nowhere not found"

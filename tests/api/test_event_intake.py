@@ -27,6 +27,22 @@ BAD_BODIES: list[tuple[str, bytes]] = [
     ("bad time", b'{"events": [{"name": "visit", "occurred_at": "yesterday"}]}'),
     ("no name", b'{"events": [{"name": "visit"}, {"customer_external_id": "C-1"}]}'),
     ("unknown field", b'{"events": [{"name": "visit", "colour": "red"}]}'),
+    ("NUL in a name", b'{"events": [{"name": "vis\\u0000it"}]}'),
+    ("id beyond 64 bits", b'{"events": [{"name": "visit", "customer_id": 99999999999999999999999}]}'),
+    ("NaN in the context", b'{"events": [{"name": "visit", "context": {"rating": NaN}}]}'),
+    (
+        "context too deep",
+        b'{"events": [{"name": "visit", "context": {"a": {"b": {"c": {"d": {"e": [1]}}}}}}]}',
+    ),
+    ("context too large", b'{"events": [{"name": "visit", "context": {"note": "%s"}}]}' % (b"x" * 17000)),
+]
+# Bodies that cannot even be read as JSON data: FastAPI answers 400, and so must the plain route.
+UNREADABLE_BODIES: list[tuple[str, bytes]] = [
+    ("not UTF-8", b'{"events": [{"name": "\xff\xfe"}]}'),
+    (
+        "nested beyond recursion",
+        b'{"events": [{"name": "visit", "context": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}",
+    ),
 ]
 
 
@@ -48,6 +64,32 @@ def test_bad_bodies_get_the_same_errors_on_both_routes(
     assert plain[0] == 422, plain
     assert plain == keyed
     assert session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+@pytest.mark.parametrize(("case", "body"), UNREADABLE_BODIES, ids=[case for case, _ in UNREADABLE_BODIES])
+def test_unreadable_bodies_get_the_same_400_on_both_routes(
+    api: ApiClient, session: Session, case: str, body: bytes
+) -> None:
+    plain, keyed = post(api, body, keyed=False), post(api, body, keyed=True)
+
+    assert plain[0] == 400, plain
+    assert plain == keyed
+    assert session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_bad_values_are_refused_naming_their_field_on_both_routes(api: ApiClient) -> None:
+    named = dict(BAD_BODIES)
+    expected = {
+        "NUL in a name": ("events[0].name", "nul_character"),
+        "id beyond 64 bits": ("events[0].customer_id", "less_than_equal"),
+        "NaN in the context": ("events[0].context", "finite_number"),
+        "context too deep": ("events[0].context", "json_too_deep"),
+        "context too large": ("events[0].context", "json_too_large"),
+    }
+    for case, (field, code) in expected.items():
+        for keyed in (False, True):
+            status, body = post(api, named[case], keyed=keyed)
+            assert (status, [(e["field"], e["code"]) for e in body["errors"]]) == (422, [(field, code)]), case
 
 
 def test_the_error_names_the_event_and_its_field(api: ApiClient) -> None:

@@ -86,3 +86,33 @@ def test_a_refused_receipt_names_its_field_and_writes_nothing(api: ApiClient, se
     assert [e["field"] for e in batch.json()["errors"]] == ["receipts[1].lines[0].price"]
     assert (count(session, Receipt), count(session, ReceiptLine)) == (0, 0)
     assert session.scalar(select(func.count()).where(AuditEntry.object_type == "receipt_batch")) == 0
+
+
+def test_a_receipt_with_neither_lines_nor_total_is_refused_naming_lines(
+    api: ApiClient, session: Session
+) -> None:
+    api.put("/api/v1/customers/C-1", json={"first_name": "Ivan"})
+    empty = {key: value for key, value in RECEIPTS[0].items() if key != "lines"}
+
+    alone = api.post("/api/v1/receipts", json={**empty, "lines": []})
+    in_batch = api.post("/api/v1/receipts/batch", json={"receipts": [RECEIPTS[1], empty]})
+
+    assert alone.status_code == in_batch.status_code == 422
+    assert [(e["field"], e["code"]) for e in alone.json()["errors"]] == [("lines", "lines_or_total")]
+    assert [e["field"] for e in in_batch.json()["errors"]] == ["receipts[1].lines"]
+    assert count(session, Receipt) == 0
+
+
+def test_a_receipt_of_its_header_only_counts_with_the_total_it_gives(
+    api: ApiClient, session: Session
+) -> None:
+    api.put("/api/v1/customers/C-1", json={"first_name": "Ivan"})
+    header = {key: value for key, value in RECEIPTS[0].items() if key != "lines"}
+
+    response = api.post("/api/v1/receipts", json={**header, "total": "1250.00"})
+
+    assert response.status_code == 200, response.text
+    stored = api.get(f"/api/v1/receipts/{response.json()['ids'][0]}").json()
+    assert (stored["total"], stored["item_count"], stored["lines"]) == ("1250.00", "0.000", [])
+    customer = api.get("/api/v1/customers/C-1").json()
+    assert (customer["receipt_count"], customer["total_amount"]) == (1, "1250.00")

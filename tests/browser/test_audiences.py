@@ -16,7 +16,7 @@ from smartcomm.kit.db import Database
 from smartcomm.segments.rules import SegmentRules
 from smartcomm.segments.schemas import SegmentIn
 from smartcomm.segments.service import segment_service
-from tests.browser.conftest import sign_in, snapshot
+from tests.browser.conftest import check_layout, sign_in, snapshot
 
 API = Actor("api", None, "tests")
 PEOPLE = [
@@ -70,6 +70,7 @@ def test_a_marketer_imports_phones_and_sees_the_rows_that_matched_nothing(
     expect(page.locator("#audiences tbody tr")).to_have_count(2)
     expect(page.locator("#audiences tr", has_text="VIP").locator("[data-members]")).to_have_text("2")
     snapshot(page, "audiences-list")
+    check_layout(page)
 
     page.click("#import-audiences")
     page.click("label[for=target-new]")
@@ -79,6 +80,7 @@ def test_a_marketer_imports_phones_and_sees_the_rows_that_matched_nothing(
     csv_file.write_text(PHONE_FILE, encoding="utf-8")
     page.set_input_files("#f-file", str(csv_file))
     snapshot(page, "audiences-import-form")
+    check_layout(page)
     page.click("#start-import")
 
     expect(page.locator("#import-status")).to_have_attribute("data-status", "done")
@@ -94,6 +96,7 @@ def test_a_marketer_imports_phones_and_sees_the_rows_that_matched_nothing(
     expect(rows.nth(1)).to_contain_text("call me")
     expect(page.locator("#download-unmatched")).to_be_visible()
     snapshot(page, "audiences-import-report")
+    check_layout(page)
 
     page.click("#import-status a:has-text('Autumn coffee promo')")
     expect(page.locator("h2.page-title")).to_have_text("Autumn coffee promo")
@@ -102,6 +105,7 @@ def test_a_marketer_imports_phones_and_sees_the_rows_that_matched_nothing(
     expect(names).to_have_text(["Kuznetsov Dmitry", "Petrov Ivan", "Smirnova Elena", "Sokolova Maria"])
     expect(page.locator("#members tr", has_text="Sokolova")).to_contain_text("+79161112233")
     snapshot(page, "audiences-members")
+    check_layout(page)
 
     page.fill("#member-search", "petrov")
     expect(page.locator("#members tbody tr")).to_have_count(1)
@@ -123,6 +127,7 @@ def test_a_marketer_creates_an_audience_fills_it_from_a_segment_and_deletes_one(
         "an audience with this name already exists"
     )
     snapshot(page, "audiences-create-taken")
+    check_layout(page)
     page.fill("#dialog #f-name", "Moscow regulars")
     page.fill("#dialog #f-description", "Everyone in the Moscow segment in November")
     page.click("#save-audience")
@@ -138,14 +143,17 @@ def test_a_marketer_creates_an_audience_fills_it_from_a_segment_and_deletes_one(
     expect(page.locator("#member-count")).to_have_text("2")
     expect(page.locator("#audience-history")).to_contain_text("Moscow customers")
     snapshot(page, "audiences-segment-added")
+    check_layout(page)
 
     page.click("#delete-audience")
     expect(page.locator("#dialog")).to_contain_text("Delete “Moscow regulars”?")
     snapshot(page, "audiences-delete-confirm")
+    check_layout(page)
     page.click("#confirm-delete")
     expect(page).to_have_url(re.compile(r"/audiences$"))
     expect(page.locator("#audiences tbody tr")).to_have_count(2)
     expect(page.locator("#audiences")).not_to_contain_text("Moscow regulars")
+    check_layout(page)
 
 
 def test_an_analyst_sees_audiences_without_edit_buttons(page: Page, staff, live_database: Database) -> None:
@@ -157,6 +165,7 @@ def test_an_analyst_sees_audiences_without_edit_buttons(page: Page, staff, live_
     expect(page.locator("#new-audience")).to_have_count(0)
     expect(page.locator("#import-audiences")).to_have_count(0)
     expect(page.locator("#audiences .dropdown")).to_have_count(0)
+    check_layout(page)
     page.click("text=VIP")
     expect(page).to_have_url(re.compile(rf"/audiences/{vip}$"))
     expect(page.locator("#members tbody tr")).to_have_count(2)
@@ -169,3 +178,4 @@ def test_an_analyst_sees_audiences_without_edit_buttons(page: Page, staff, live_
     ):
         expect(page.locator(control)).to_have_count(0)
     snapshot(page, "audiences-analyst")
+    check_layout(page)

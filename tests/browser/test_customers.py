@@ -27,7 +27,7 @@ from smartcomm.models import (
 )
 from smartcomm.receipts.schemas import ReceiptIn
 from smartcomm.receipts.service import receipt_service
-from tests.browser.conftest import sign_in, sign_out, snapshot
+from tests.browser.conftest import check_layout, sign_in, sign_out, snapshot
 
 API = Actor("api", None, "tests")
 PRODUCTS = [
@@ -316,12 +316,14 @@ def test_operator_finds_a_customer_and_changes_a_subscription(
     page.goto("/customers")
     expect(page.locator("#base-count")).to_contain_text("6 customers in the base")
     snapshot(page, "customers-list")
+    check_layout(page)
     page.fill("#customer-search", "sokol")
     expect(page).to_have_url(re.compile(r"q=sokol"))
     expect(page.locator("#customers tbody tr")).to_have_count(2)
     page.fill("#customer-search", "8 916 111 22 33")
     expect(page.locator("#customers tbody tr")).to_have_count(1)
     snapshot(page, "customers-search")
+    check_layout(page)
     page.click(f'[data-customer-id="{customer_id}"] .sc-customer-link')
 
     expect(page).to_have_url(re.compile(rf"/customers/{customer_id}$"))
@@ -331,6 +333,7 @@ def test_operator_finds_a_customer_and_changes_a_subscription(
     page.locator('[data-receipt="MSK01-4812"] .sc-receipt-row').click()
     expect(page.locator('[data-lines-of="MSK01-4812"]')).to_contain_text("Arabica coffee beans 250 g")
     snapshot(page, "customer-profile")
+    check_layout(page)
 
     cell(page, "promo:sms").locator("button[data-bs-toggle]").click()
     cell(page, "promo:sms").locator('[data-value="N"]').click()
@@ -343,13 +346,16 @@ def test_operator_finds_a_customer_and_changes_a_subscription(
     page.click("#tab-events")
     expect(page.locator('#events [data-event="call_centre"]')).to_contain_text("call_centre")
     snapshot(page, "customer-events")
+    check_layout(page)
     page.click("#tab-web-events")
     expect(page.locator("#web-events")).to_contain_text("Ceramic mug 350 ml")
     expect(page).to_have_url(re.compile(r"tab=web-events"))
     snapshot(page, "customer-web-events")
+    check_layout(page)
     page.click("#tab-containers")
     expect(page.locator('[data-container="cart"]')).to_contain_text("Almond biscotti 200 g")
     snapshot(page, "customer-containers")
+    check_layout(page)
 
 
 def test_operator_fixes_an_invalid_email(page: Page, staff, live_database: Database) -> None:
@@ -357,6 +363,7 @@ def test_operator_fixes_an_invalid_email(page: Page, staff, live_database: Datab
     email, password = staff("operator")
     sign_in(page, email, password)
     page.goto("/customers?q=LP-1003")
+    check_layout(page)
     page.click(".sc-customer-link")
     expect(page.locator("#header-warnings")).to_contain_text("Invalid e-mail")
     expect(page.locator("#contact-phone")).to_contain_text("landline: no SMS")
@@ -366,11 +373,13 @@ def test_operator_fixes_an_invalid_email(page: Page, staff, live_database: Datab
     page.click("#save-contacts")
     expect(page.locator('[data-error-for="email"]')).to_contain_text("Enter a valid e-mail address.")
     snapshot(page, "customer-contacts-error")
+    check_layout(page)
     page.fill("#f-email", "Elena.Smirnova@Example.com")
     page.click("#save-contacts")
     expect(page.locator("#toasts")).to_contain_text("Contacts saved.")
     expect(page.locator("#contact-email")).to_contain_text("elena.smirnova@example.com")
     expect(page.locator("#header-warnings")).not_to_contain_text("Invalid e-mail")
+    check_layout(page)
 
 
 def test_marketer_reads_the_profile_without_edit_controls(page: Page, staff, live_database: Database) -> None:
@@ -385,4 +394,5 @@ def test_marketer_reads_the_profile_without_edit_controls(page: Page, staff, liv
     expect(page.locator("#edit-contacts")).to_have_count(0)
     expect(page.locator("#permissions-form")).to_have_count(0)
     snapshot(page, "customer-profile-marketer")
+    check_layout(page)
     sign_out(page)

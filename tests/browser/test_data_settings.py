@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_in, snapshot
+from tests.browser.conftest import check_layout, sign_in, snapshot
 
 
 @pytest.fixture
@@ -29,16 +29,19 @@ def test_custom_field_is_created_and_fields_are_reordered_by_drag_and_drop(admin
     page.goto("/settings/fields")
     expect(page.locator("#object-tabs .active")).to_contain_text("Customers")
     snapshot(page, "fields-list")
+    check_layout(page)
     page.click("#new-field")
     page.fill("#f-code", "Favourite-Store")
     page.fill("#f-name", "Favourite store")
     page.click("#save-field")
     expect(page.locator('[data-error-for="code"]')).to_contain_text("Use lowercase Latin letters")
     snapshot(page, "fields-new-invalid")
+    check_layout(page)
     page.fill("#f-code", "favourite_store")
     page.select_option("#f-type", "string")
     page.fill("#f-group", "scoring")
     snapshot(page, "fields-new")
+    check_layout(page)
     page.click("#save-field")
     expect(page.locator("#toasts")).to_contain_text("The field was created.")
     assert field_codes(page)[-1] == "favourite_store"
@@ -54,18 +57,21 @@ def test_custom_field_is_created_and_fields_are_reordered_by_drag_and_drop(admin
     expect(page.locator("#order-builder")).to_have_attribute("aria-current", "true")
     assert field_codes(page)[0] == "external_id" and field_codes(page)[-1] == "favourite_store"
     snapshot(page, "fields-builder-order")
+    check_layout(page)
     page.goto("/settings/fields?object=customer&order=profile")
     assert field_codes(page)[:2] == ["favourite_store", "external_id"]
 
     page.click('tr[data-field-code="email"] a.fw-medium')
     expect(page.locator("#delete-field")).to_be_disabled()
     snapshot(page, "fields-edit-system")
+    check_layout(page)
 
 
 def test_dictionary_items_are_added_and_reordered(admin_page: Page) -> None:
     page = admin_page
     page.goto("/settings/dictionaries")
     snapshot(page, "dictionaries-list")
+    check_layout(page)
     page.click('tr[data-code="unsubscribe_reasons"] a.fw-medium')
     page.fill("#new-item-code", "too_often")
     page.fill("#new-item-value", "Too many e-mails")
@@ -89,26 +95,31 @@ def test_dictionary_items_are_added_and_reordered(admin_page: Page) -> None:
     moved.get_by_role("button", name="Edit").click()
     moved.locator('input[name="value"]').fill("I moved away")
     snapshot(page, "dictionary-item-editing")
+    check_layout(page)
     moved.locator('input[name="value"]').press("Enter")
     expect(page.locator("#toasts")).to_contain_text("The item was saved.")
     expect(page.locator('tr[data-item-code="moved"] .item-value')).to_have_text("I moved away")
     snapshot(page, "dictionary-detail")
+    check_layout(page)
 
 
 def test_mailing_category_is_created(admin_page: Page) -> None:
     page = admin_page
     page.goto("/settings/mailing-categories")
     snapshot(page, "mailing-categories-empty")
+    check_layout(page)
     page.click("#new-category")
     page.fill("#f-name", "Promotions")
     page.fill("#f-code", "promo")
     page.fill("#f-description", "Weekly offers and sales")
     snapshot(page, "mailing-categories-new")
+    check_layout(page)
     page.click("#save-category")
     row = page.locator('tr[data-code="promo"]')
     expect(row).to_contain_text("Promotions")
     expect(row.locator('[data-channel="email"]')).to_have_text("0")
     snapshot(page, "mailing-categories-list")
+    check_layout(page)
 
 
 def test_event_source_shows_its_write_key_and_issues_a_new_one(admin_page: Page) -> None:
@@ -116,6 +127,7 @@ def test_event_source_shows_its_write_key_and_issues_a_new_one(admin_page: Page)
     page.goto("/settings/event-sources")
     expect(page.locator('tr[data-code="online-store"]')).to_contain_text("System")
     snapshot(page, "event-sources-list")
+    check_layout(page)
     page.click("#new-source")
     page.fill("#f-name", "Mobile app")
     page.fill("#f-code", "mobile-app")
@@ -129,6 +141,7 @@ def test_event_source_shows_its_write_key_and_issues_a_new_one(admin_page: Page)
     page.click("#copy-write-key")
     expect(page.locator("#toasts")).to_contain_text("The write key was copied.")
     snapshot(page, "event-source-detail")
+    check_layout(page)
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#regenerate-write-key")
@@ -143,14 +156,18 @@ def test_classifiers_and_containers_pages(admin_page: Page) -> None:
     page.goto("/settings/classifiers")
     expect(page.locator('tr[data-code="default"]')).to_contain_text("System")
     snapshot(page, "classifiers-list")
+    check_layout(page)
     page.click('tr[data-code="default"] a.fw-medium')
     expect(page.locator("#delete-classifier")).to_be_disabled()
     snapshot(page, "classifiers-edit-system")
+    check_layout(page)
     page.goto("/settings/containers")
     expect(page.locator("#containers tbody tr").first).to_have_attribute("data-code", "cart")
     snapshot(page, "containers-list")
+    check_layout(page)
     page.click('tr[data-code="wishlist"] a.fw-medium')
     snapshot(page, "containers-edit")
+    check_layout(page)
 
 
 def test_sms_default_country_is_changed(admin_page: Page) -> None:
@@ -159,6 +176,7 @@ def test_sms_default_country_is_changed(admin_page: Page) -> None:
     expect(page.locator("#f-sms_default_country")).to_have_value("RU")
     page.select_option("#f-sms_default_country", "KZ")
     snapshot(page, "general-settings")
+    check_layout(page)
     page.click("#save-general")
     expect(page.locator("#toasts")).to_contain_text("Settings saved.")
     expect(page.locator("#f-sms_default_country")).to_have_value("KZ")

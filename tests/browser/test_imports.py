@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select, update
 
+from smartcomm.imports.service import import_service
 from smartcomm.kit.db import Database
+from smartcomm.kit.leases import Owner
 from smartcomm.models import Customer, ImportJob
-from tests.browser.conftest import sign_in, snapshot
+from tests.browser.conftest import check_layout, sign_in, snapshot
 
 CUSTOMERS = (
     "external_id;first_name;last_name;gender;birth_date;email;phone;city\n"
@@ -44,6 +49,7 @@ def test_administrator_imports_customers_after_a_rejection(
     page.click("a[href='#format-receipts']")
     expect(page.locator("#format-receipts")).to_contain_text("customer_external_id")
     snapshot(page, "imports-empty")
+    check_layout(page)
     with page.expect_download() as download:
         page.click("#sample-receipts")
     assert download.value.suggested_filename == "sample-receipts.csv"
@@ -56,6 +62,7 @@ def test_administrator_imports_customers_after_a_rejection(
     expect(first_error).to_contain_text("birth_date")
     expect(page.locator("#imported-rows")).to_have_text("0")
     snapshot(page, "imports-rejected")
+    check_layout(page)
     with live_database.session() as session:
         assert session.scalar(select(func.count()).select_from(Customer)) == 0
 
@@ -64,17 +71,21 @@ def test_administrator_imports_customers_after_a_rejection(
     expect(page.locator("#imported-rows")).to_have_text("2")
     expect(page.locator("#error-rows")).to_have_text("1")
     snapshot(page, "imports-done")
+    check_layout(page)
 
     page.goto("/imports")
     expect(page.locator("#imports tbody tr")).to_have_count(2)
     expect(page.locator("#imports tbody tr").first).to_contain_text("Alice Admin")
     snapshot(page, "imports-list")
+    check_layout(page)
 
     page.goto("/customers?q=Zaitseva")
     expect(page.locator("#customers-table")).to_contain_text("Vera")
     snapshot(page, "imports-customer-found")
+    check_layout(page)
     page.goto("/customers?q=Zhukov")
     expect(page.locator("#customers-table")).not_to_contain_text("Boris")
+    check_layout(page)
 
 
 def test_the_import_page_follows_a_running_import(page: Page, staff, live_database: Database) -> None:
@@ -98,9 +109,11 @@ def test_the_import_page_follows_a_running_import(page: Page, staff, live_databa
     expect(page.locator("[data-status='checking']")).to_be_visible()
     expect(page.locator("[data-progress]")).to_have_text("Checked 45,000 of ~120,000 rows")
     snapshot(page, "imports-running")
+    check_layout(page)
     page.goto("/imports")
     expect(page.locator(f"tr[data-import-id='{job_id}'] [data-progress]")).to_contain_text("45,000")
     snapshot(page, "imports-list-running")
+    check_layout(page)
 
     with live_database.session() as session:
         session.execute(
@@ -111,3 +124,37 @@ def test_the_import_page_follows_a_running_import(page: Page, staff, live_databa
     # The list polls while an import runs: it shows the end without a reload.
     expect(page.locator(f"tr[data-import-id='{job_id}'] [data-status='done']")).to_be_visible(timeout=8000)
     expect(page.locator("#imports-poll")).to_have_count(0)
+
+
+def test_an_interrupted_import_is_run_again_from_its_page(
+    page: Page, staff, live_database: Database, tmp_path: Path
+) -> None:
+    email, password = staff("administrator")
+    path = tmp_path / "members.csv"
+    path.write_text(CUSTOMERS.replace("1980-13-01", "1980-12-01").replace("alla@example;", ";"))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    with live_database.session() as session:
+        job = ImportJob(
+            kind="customers", file_name="members.csv", file_path=str(path), status="writing", errors=[],
+            lease_owner=str(Owner(socket.gethostname(), ended.pid, "1")),  # its process is gone
+        )  # fmt: skip
+        session.add(job)
+        session.commit()
+        job_id = job.id
+    assert import_service.reap() == [job_id]  # as a worker does when it starts
+    sign_in(page, email, password)
+
+    page.goto("/imports")
+    expect(page.locator(f"tr[data-import-id='{job_id}'] [data-status='interrupted']")).to_be_visible()
+    page.goto(f"/imports/{job_id}")
+    expect(page.locator("#import-interrupted")).to_contain_text("Nothing of the file was written")
+    snapshot(page, "imports-interrupted")
+    check_layout(page)
+    page.click("#import-run-again")
+    expect(page).not_to_have_url(re.compile(rf"/imports/{job_id}$"))
+    expect(page.locator("[data-status='done']")).to_be_visible()
+    expect(page.locator("#imported-rows")).to_have_text("3")
+    check_layout(page)
+    with live_database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 3

@@ -18,7 +18,7 @@ from smartcomm.models import Customer, CustomerRfm, RfmCalculation
 from smartcomm.receipts.schemas import ReceiptIn
 from smartcomm.receipts.service import receipt_service
 from smartcomm.rfm.service import rfm_service
-from tests.browser.conftest import sign_in, snapshot
+from tests.browser.conftest import check_layout, sign_in, snapshot
 
 API = Actor("api", None, "tests")
 FIRST = ("Maria", "Ivan", "Elena", "Dmitry", "Olga", "Pavel", "Anna", "Sergey", "Irina", "Alexey")
@@ -76,7 +76,9 @@ def test_a_marketer_reads_the_grids_and_opens_a_cell(page: Page, staff, live_dat
     expect(page.locator('[data-grid="rf"]')).to_be_visible()
     expect(page.locator('[data-grid="rm"]')).to_be_hidden()
     expect(page.locator("#rfm-history-chart")).to_be_visible()
+    assert page.evaluate("() => Boolean(window.Chart.getChart('rfm-history-chart'))")  # drawn by rfm.js
     snapshot(page, "rfm-grids")
+    check_layout(page)
 
     page.click("#tab-rm")
     expect(page.locator('[data-grid="rf"]')).to_be_hidden()
@@ -84,6 +86,7 @@ def test_a_marketer_reads_the_grids_and_opens_a_cell(page: Page, staff, live_dat
     expect(rm_cell).to_be_visible()
     expect(rm_cell.locator("[data-count]")).to_have_text(str(in_rm_cell))
     snapshot(page, "rfm-grid-rm")
+    check_layout(page)
     page.click("#tab-fm")
     expect(page.locator('[data-grid="fm"]')).to_be_visible()
     page.click("#tab-rm")
@@ -96,11 +99,13 @@ def test_a_marketer_reads_the_grids_and_opens_a_cell(page: Page, staff, live_dat
     top_spender = top_of_cell(live_database, int(r), int(m))
     expect(rows.first.locator("td").first).to_contain_text(top_spender)
     snapshot(page, "rfm-cell")
+    check_layout(page)
 
     rows.first.locator("td a").first.click()
     expect(page.locator("#rfm-card [data-score='r']")).to_have_text(f"R{r}")
     expect(page.locator("#rfm-card [data-score='m']")).to_have_text(f"M{m}")
     snapshot(page, "rfm-profile-card")
+    check_layout(page)
 
 
 def test_a_marketer_recalculates_from_the_page(page: Page, staff, live_database: Database) -> None:
@@ -111,6 +116,7 @@ def test_a_marketer_recalculates_from_the_page(page: Page, staff, live_database:
     page.click("#recalculate")
     expect(page.locator("#toasts")).to_contain_text("The RFM calculation has started.")
     expect(page.locator("#rfm-summary")).to_contain_text("started by hand")
+    check_layout(page)
 
 
 def top_of_cell(database: Database, r: int, m: int) -> str:

@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from smartcomm.kit.db import Database
 from smartcomm.kit.time import utcnow
-from tests.browser.conftest import sign_in, snapshot
+from tests.browser.conftest import check_layout, sign_in, snapshot
 from tests.segments.shop import build_shop
 
 
@@ -72,12 +72,14 @@ def test_a_marketer_builds_saves_and_exports_a_segment(page: Page, staff, live_d
     expect(live_count(page)).to_have_text("2")  # …so NOT in it leaves Anna and Dina
     expect(page.locator("#live-count .sc-live-base")).to_have_text("33.3 % of the base · 6 customers in all")
     snapshot(page, "segment-builder")
+    check_layout(page)
 
     # The picker finds attributes by their group's name too.
     page.click("#builder-add-condition")
     page.locator("[data-metric-search]").fill("site and app")
     expect(page.locator("[data-metric-menu] .sc-menu-group")).to_have_text(["Site and app"])
     snapshot(page, "segment-builder-picker")
+    check_layout(page)
     page.locator("[data-condition]").last.locator("[data-remove]").click()
     expect(page.locator("[data-condition]")).to_have_count(3)
 
@@ -89,6 +91,7 @@ def test_a_marketer_builds_saves_and_exports_a_segment(page: Page, staff, live_d
     )
     expect(page.locator("#members tbody tr")).to_have_count(2)
     snapshot(page, "segment-page")
+    check_layout(page)
 
     page.goto("/segments")
     row = page.locator("#segments tr", has_text="Dairy lovers to invite")
@@ -96,6 +99,7 @@ def test_a_marketer_builds_saves_and_exports_a_segment(page: Page, staff, live_d
     expect(row.locator("[data-metric=base-share]")).to_contain_text("33.3")
     expect(row.locator("[data-metric=ltv]")).to_contain_text("539.50")
     snapshot(page, "segments-list")
+    check_layout(page)
 
     row.locator("a", has_text="Dairy lovers to invite").click()
     with page.expect_download() as download:
@@ -112,6 +116,7 @@ def test_a_marketer_builds_saves_and_exports_a_segment(page: Page, staff, live_d
     bought.locator("[data-value]").fill("3")
     expect(live_count(page)).to_have_text("1")  # only Dina bought dairy three times
     snapshot(page, "segment-edit")
+    check_layout(page)
     page.click("#save-segment")
     expect(page.locator("[data-kpi=members] .sc-kpi-value")).to_have_text("1")
     expect(page.locator("#segment-rules")).to_contain_text("≥ 3 in the last 90 days")
@@ -121,6 +126,7 @@ def test_a_marketer_builds_saves_and_exports_a_segment(page: Page, staff, live_d
     page.reload()
     expect(page.locator("[data-kpi=members] .sc-kpi-value")).to_have_text("2")
     expect(page.locator("#members tbody")).to_contain_text("Orlova Anna")
+    check_layout(page)
 
 
 def send_receipt_over_the_api(page: Page, staff, *, customer: str, number: str, sku: str) -> None:
@@ -162,8 +168,10 @@ def test_a_marketer_filters_the_customer_list_with_the_builder(
     expect(page.locator("#customers tbody")).to_contain_text("Petrova Dina")
     expect(page.locator("#filter-result")).to_contain_text("1 customer matches the filter")
     snapshot(page, "customers-filter")
+    check_layout(page)
 
     page.click("#save-as-segment")
     expect(page).to_have_url(re.compile(r"/segments/new\?rules="))
     expect(page.locator("#builder [data-condition]")).to_have_count(1)
     expect(live_count(page)).to_have_text("1")
+    check_layout(page)

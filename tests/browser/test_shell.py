@@ -7,16 +7,16 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_in, sign_out, snapshot
+from tests.browser.conftest import check_layout, sign_in, sign_out, snapshot
 
 # What each role finds in the menu (sections in the product's order).
 MENUS = {
-    "administrator": ["Customers", "Settings"],
-    "senior_marketer": ["Customers"],
-    "marketer": ["Customers"],
-    "analyst": ["Customers"],
-    "designer": [],
-    "operator": ["Customers"],
+    "administrator": ["Customers", "Messages", "Templates", "Settings"],
+    "senior_marketer": ["Customers", "Messages", "Templates"],
+    "marketer": ["Customers", "Messages", "Templates"],
+    "analyst": ["Customers", "Messages", "Templates"],
+    "designer": ["Templates", "Settings"],
+    "operator": ["Customers", "Messages"],
 }
 
 
@@ -31,6 +31,7 @@ def test_each_role_signs_in_and_sees_its_menu(page: Page, staff, role: str) -> N
     expect(page.locator("#user-menu")).to_contain_text(f"Test {role}")
     assert menu_sections(page) == MENUS[role]
     snapshot(page, f"menu-{role}")
+    check_layout(page)
 
 
 def test_api_user_cannot_sign_in(page: Page, staff) -> None:
@@ -49,15 +50,18 @@ def test_admin_creates_a_marketer_who_signs_in_and_history_shows_it(page: Page, 
 
     page.goto("/settings/users")
     snapshot(page, "users-list")
+    check_layout(page)
     page.click("#new-user")
     page.fill("#f-full_name", "Maxim Marketer")
     page.fill("#f-email", "maxim@example.com")
     page.select_option("#f-role", "marketer")
     snapshot(page, "users-new")
+    check_layout(page)
     page.click("#save-user")
     expect(page.locator("#new-user-email")).to_have_text("maxim@example.com")
     password = page.locator("#new-user-password").inner_text()
     snapshot(page, "users-created")
+    check_layout(page)
     sign_out(page)
 
     sign_in(page, "maxim@example.com", password)
@@ -65,18 +69,21 @@ def test_admin_creates_a_marketer_who_signs_in_and_history_shows_it(page: Page, 
     assert menu_sections(page) == MENUS["marketer"]
     page.goto("/settings/users")
     expect(page.locator("#error-page")).to_contain_text("Access denied")
+    check_layout(page)
     sign_out(page)
 
     sign_in(page, admin_email, admin_password)
     page.goto("/settings/history")
     table = page.locator("#history")
-    expect(table).to_contain_text("Maxim Marketer <maxim@example.com>")
+    created_row = table.locator("tr").filter(has_text="Created").filter(has_text="maxim@example.com")
+    expect(created_row.locator(".sc-history-object")).to_contain_text("Maxim Marketer")
     created = table.locator("tr").filter(has_text="Created").filter(has_text="maxim@example.com")
     expect(created).to_contain_text("Alice Admin")
     expect(table.locator("tr").filter(has_text="Signed in").filter(has_text="Maxim Marketer")).to_have_count(
         1
     )
     snapshot(page, "history")
+    check_layout(page)
 
     page.select_option("#filter-object", "user")
     expect(page).to_have_url(re.compile(r"object_type=user"))
@@ -89,6 +96,7 @@ def test_admin_creates_a_marketer_who_signs_in_and_history_shows_it(page: Page, 
 def test_russian_interface_for_a_russian_speaking_user(page: Page, staff) -> None:
     page.goto("/login")
     snapshot(page, "login")
+    check_layout(page)
     email, password = staff("administrator", language="ru", full_name="Ольга Иванова")
     sign_in(page, email, password)
     expect(page.locator("#main-menu")).to_contain_text("Настройки")
@@ -96,3 +104,4 @@ def test_russian_interface_for_a_russian_speaking_user(page: Page, staff) -> Non
     expect(page.locator("h2.page-title")).to_have_text("Пользователи")
     expect(page.locator("#users")).to_contain_text("Администратор")
     snapshot(page, "users-ru")
+    check_layout(page)

@@ -34,7 +34,7 @@ def test_first_run_loads_a_demo_base_and_later_runs_add_nothing(session: Session
     # The Segments and RFM pages have something to show from the first minute.
     segments = session.scalars(select(Segment).order_by(Segment.name)).all()
     assert [s.last_build_status for s in segments] == ["done"] * 4
-    assert "Bought in the last 90 days" in [s.name for s in segments]
+    assert "Покупали за последние 90 дней" in [s.name for s in segments]
     assert max(s.member_count for s in segments) > 0
     calculation = session.scalars(select(RfmCalculation)).one()
     assert calculation.status == "done" and calculation.scored > 0

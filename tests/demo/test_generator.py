@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from smartcomm.customers.repository import CustomerRepository
 from smartcomm.customers.schemas import CustomerIn
 from smartcomm.customers.service import customer_service
 from smartcomm.demo import NotEmpty, generator
+from smartcomm.demo.starters import example_segments
 from smartcomm.models import (
     AuditEntry,
     Category,
@@ -59,8 +61,15 @@ def test_sizes_follow_the_options(session: Session) -> None:
     assert count(session, Category, Category.parent_id.is_(None)) == 12
     assert count(session, Category, Category.parent_id.is_not(None)) == 48
     assert count(session, Product) == 48 * 31
-    names = session.scalars(select(MailingCategory.name).order_by(MailingCategory.name)).all()
-    assert names == ["News", "Personal offers", "Promotions"]
+    categories = session.execute(
+        select(MailingCategory.code, MailingCategory.name).order_by(MailingCategory.code)
+    )
+    # The demo retailer is a Russian chain: its records are named in Russian like its customers.
+    assert [tuple(row) for row in categories] == [
+        ("news", "Новости"),
+        ("personal_offers", "Персональные предложения"),
+        ("promotions", "Акции"),
+    ]
     for model in (Event, PushToken, WebSession, WebEvent, ContainerItem, Subscription):
         assert count(session, model) > 0, model.__tablename__
 
@@ -189,3 +198,14 @@ def _id_digest(session: Session) -> str:
         WebSession, WebSession.id == WebEvent.session_id
     )
     return digest(session, statement) + digest(session, web.order_by(WebEvent.id))
+
+
+def test_the_example_segments_are_named_in_russian_like_the_demo_retailer() -> None:
+    segments = example_segments(promotions_id=1)
+    assert [segment.name for segment in segments] == [
+        "Покупали за последние 90 дней",
+        "Спят полгода",
+        "Частые покупатели, читающие наши акции",
+        "День рождения в ближайшую неделю",
+    ]
+    assert all(segment.description and re.search("[а-я]", segment.description) for segment in segments)

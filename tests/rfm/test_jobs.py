@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -9,13 +13,17 @@ import time_machine
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from smartcomm.kit.db import session_scope
+from smartcomm.kit.db import Database, session_scope
+from smartcomm.kit.leases import Owner, this_process
 from smartcomm.models import AuditEntry, CustomerRfm, RfmCalculation
+from smartcomm.rfm import service as rfm_module
 from smartcomm.rfm import tasks
 from smartcomm.rfm.repository import COVERING_INDEX, RfmRepository, Window
 from smartcomm.rfm.service import rfm_service
 from smartcomm.settings.schemas import RfmSettings
 from smartcomm.settings.service import settings_service
+from tests.conftest import UIClient
+from tests.factories import make_user
 from tests.rfm.conftest import ACTOR, NOW, Shop, cells_by_customer
 from tests.rfm.test_calculation import EXPECTED, ten_customers
 
@@ -112,3 +120,74 @@ def test_the_aggregate_reads_the_covering_index(session: Session, backend: str) 
     assert f"USING COVERING INDEX {COVERING_INDEX}" in plan
     assert "TEMP B-TREE" not in plan  # grouped in index order, no sort
     assert session.scalar(select(func.count()).select_from(CustomerRfm)) == 0
+
+
+def gone_owner() -> str:
+    """An owner on this host whose process has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return str(Owner(socket.gethostname(), process.pid, "1"))
+
+
+def test_the_reaper_interrupts_a_calculation_whose_process_is_gone(session: Session, shop: Shop) -> None:
+    ten_customers(shop)
+    rfm_service.run(session, "manual")
+    dead, alive, _queued = (rfm_service.queue(session, "manual") for _ in range(3))
+    for calculation, owner in ((dead, gone_owner()), (alive, this_process())):
+        calculation.status, calculation.lease_owner = "running", owner
+        calculation.lease_heartbeat_at = NOW - timedelta(days=1)
+    session.commit()
+
+    assert tasks.reap() == [dead.id]
+
+    assert calculations(session) == [
+        ("manual", "done"), ("manual", "failed"), ("manual", "running"), ("manual", "queued"),
+    ]  # fmt: skip
+    assert (dead.error, dead.finished_at is not None) == ("interrupted", True)
+    assert cells_by_customer(session) == EXPECTED  # the scores of the last calculation stay
+    assert tasks.reap() == []
+
+
+def test_a_calculation_found_interrupted_before_it_ends_rolls_back(
+    live_database: Database, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("on SQLite the reaper's write waits for the calculation's write transaction to end")
+    with live_database.session() as session:
+        ten_customers(Shop(session))
+        previous = rfm_service.run(session, "manual")
+        queued = rfm_service.queue(session, "manual")
+        session.commit()
+        previous_id, queued_id = previous.id, queued.id
+
+    def judged_gone(name: str) -> None:
+        with live_database.session() as other:  # another connection, as another worker's reaper
+            [claim] = RfmRepository(other).claims()
+            assert rfm_service.interrupt(other, claim)
+            other.commit()
+
+    monkeypatch.setattr(rfm_module, "pause_point", judged_gone)
+    assert tasks.calculate.call_local("manual", queued_id) is None
+
+    with live_database.session() as session:
+        assert calculations(session) == [("manual", "done"), ("manual", "failed")]
+        assert session.get(RfmCalculation, queued_id).error == "interrupted"  # type: ignore[union-attr]
+        ids = set(session.scalars(select(CustomerRfm.calculation_id)))
+        assert ids == {previous_id}  # its new scores were rolled back
+
+
+def test_an_interrupted_calculation_reads_as_such_in_russian(
+    client: UIClient, session: Session, shop: Shop
+) -> None:
+    ten_customers(shop)
+    rfm_service.run(session, "manual")
+    dead = rfm_service.queue(session, "schedule")
+    dead.status, dead.lease_owner = "running", gone_owner()
+    session.commit()
+    tasks.reap()
+    user, password = make_user(session, role="analyst", language="ru")
+    client.sign_in(user.email, password)
+
+    alert = re.search(r'id="rfm-failure">(.*?)</div>', client.get("/rfm").text, re.S)
+
+    assert alert is not None and "прервано" in alert.group(1)

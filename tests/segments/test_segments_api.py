@@ -66,7 +66,7 @@ def test_an_invalid_condition_is_refused_by_its_path_and_nothing_is_written(
         {
             "status": 422,
             "code": "invalid_condition",
-            "title": "the parameter 'audience' is an id",
+            "title": "the parameter 'audience' is an id, or a name given as {\"name\": …}",
             "field": "root.children[2]",
         }
     ]
@@ -231,3 +231,116 @@ def test_the_metric_catalogue_describes_every_metric_and_custom_fields(
 
 def test_the_api_needs_a_token(client: TestClient) -> None:
     assert client.get(URL).status_code == 401
+
+
+# ---------------------------------------------------------------- rows named by key
+
+
+def keyed_rules(shop: Shop) -> dict[str, object]:
+    """The shop's rules naming the category and the audience by key instead of by id."""
+    rules = shop.rules()
+    children = rules["root"]["children"]
+    children[0]["params"]["category"] = {"code": "dairy"}
+    children[2]["params"]["audience"] = {"name": "do not DISTURB"}
+    return rules
+
+
+def test_rules_may_name_rows_by_key_and_select_what_ids_select(
+    api: ApiClient, session: Session, shop: Shop
+) -> None:
+    by_id = api.post(f"{URL}/preview", json=shop.rules()).json()
+    by_key = api.post(f"{URL}/preview", json=keyed_rules(shop)).json()
+
+    created = api.post(URL, json={"name": "Dairy by code", "rules": keyed_rules(shop)})
+
+    assert by_key == by_id and by_id["count"] == 2
+    assert created.status_code == 201, created.text
+    params = [child.get("params", {}) for child in created.json()["rules"]["root"]["children"]]
+    # The key stays as given, with the id it names beside it.
+    assert params[0]["category"] == {"code": "dairy", "id": shop.dairy_id}
+    assert params[2]["audience"] == {"name": "do not DISTURB", "id": shop.audience_id}
+    assert api.get(f"{URL}/{created.json()['id']}").json()["member_count"] == 2
+
+
+def test_a_tree_copied_from_another_installation_follows_its_keys_not_its_ids(
+    api: ApiClient, session: Session, shop: Shop
+) -> None:
+    rules = keyed_rules(shop)
+    # Ids of another installation travel beside the keys: here they name other rows, or none.
+    rules["root"]["children"][0]["params"]["category"] = {"code": "dairy", "id": shop.food_id}
+    rules["root"]["children"][2]["params"]["audience"] = {"name": "Do not disturb", "id": 987654}
+
+    created = api.post(URL, json={"name": "Copied", "rules": rules})
+
+    children = created.json()["rules"]["root"]["children"]
+    assert children[0]["params"]["category"]["id"] == shop.dairy_id
+    assert children[2]["params"]["audience"]["id"] == shop.audience_id
+
+
+def test_products_stores_and_segments_by_key(api: ApiClient, session: Session, shop: Shop) -> None:
+    base = api.post(URL, json={"name": "Dairy lovers", "rules": shop.rules()}).json()
+    condition = {
+        "metric": "purchases.product_count",
+        "operator": "gte",
+        "value": 1,
+        "params": {"product": {"sku": "MILK-1"}},
+    }
+    in_store = {
+        "metric": "purchases.count",
+        "operator": "gte",
+        "value": 1,
+        "params": {"store": {"code": "S1"}},
+    }
+    member = {
+        "metric": "segments.member",
+        "operator": "is_true",
+        "params": {"segment": {"name": "dairy LOVERS"}},
+    }
+    rules = {"root": {"children": [condition, in_store, member]}}
+
+    created = api.post(URL, json={"name": "Milk in S1 among dairy lovers", "rules": rules})
+
+    assert created.status_code == 201, created.text
+    params = [child["params"] for child in created.json()["rules"]["root"]["children"]]
+    assert params[2]["segment"] == {"name": "dairy LOVERS", "id": base["id"]}
+    assert api.get(f"{URL}/{created.json()['id']}").json()["member_count"] == 2
+    # The segment named by key is a dependency like one named by id: it cannot be deleted.
+    assert api.request("DELETE", f"{URL}/{base['id']}").status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "title"),
+    [
+        ({"category": {"code": "cheese"}}, "category", "no category with the code 'cheese'"),
+        (
+            {"category": {"code": "dairy", "classifier": "online"}},
+            "category",
+            "no category with the code 'dairy' in the classifier 'online'",
+        ),
+        ({"category": {"name": "Dairy"}}, "category", "unexpected field 'name': give {'code': …} or an id"),
+    ],
+)
+def test_an_unknown_key_is_refused_naming_its_parameter_and_nothing_is_written(
+    api: ApiClient, session: Session, shop: Shop, params: dict[str, object], field: str, title: str
+) -> None:
+    rules = shop.rules()
+    rules["root"]["children"][0]["params"] = {**params, "period": {"kind": "all"}}
+
+    created = api.post(URL, json={"name": "Unknown", "rules": rules})
+    previewed = api.post(f"{URL}/preview", json=rules)
+
+    assert created.status_code == previewed.status_code == 422
+    assert created.json()["errors"] == [
+        {"status": 422, "code": "unknown", "title": title, "field": f"root.children[0].params.{field}"}
+    ]
+    assert stored_segments(session) == 0
+
+
+def test_an_audience_named_by_key_cannot_be_deleted_while_a_segment_uses_it(
+    api: ApiClient, session: Session, shop: Shop
+) -> None:
+    api.post(URL, json={"name": "Dairy by code", "rules": keyed_rules(shop)})
+
+    response = api.request("DELETE", f"/api/v1/audiences/{shop.audience_id}")
+
+    assert response.status_code == 409

@@ -305,6 +305,21 @@ def test_a_purchase_without_an_order_id_is_refused(
     assert (count(session, Receipt), count(session, Event), count(session, Customer)) == (0, 0, 0)
 
 
+def test_a_purchase_with_neither_products_nor_total_is_refused(
+    client: TestClient, session: Session, shop: EventSource
+) -> None:
+    make_customer(session, "C-1")
+    order = {"type": "track", "userId": "C-1", "event": "Order Completed", "properties": {"order_id": "7"}}
+
+    refused = send(client, shop, order)
+    header_only = send(client, shop, {**order, "properties": {"order_id": "7", "total": 990}})
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["batch[0].properties.products"]
+    assert header_only.status_code == 200
+    assert session.scalars(select(Receipt.total)).all() == [Decimal("990.00")]
+
+
 def test_product_events_fill_the_cart(client: TestClient, session: Session, shop: EventSource) -> None:
     make_customer(session, "C-1")
     make_product(session, "BAG-1", "Leather bag", "4990.00")
@@ -352,5 +367,5 @@ def test_gzip_bodies_are_read_and_oversized_ones_refused(
     huge = send(client, shop, *[{"type": "track", "userId": "C-1", "event": "x" * 90}] * 6000)
 
     assert zipped.status_code == 200
-    assert (huge.status_code, huge.json()["errors"][0]["code"]) == (400, "too_large")
+    assert (huge.status_code, huge.json()["errors"][0]["code"]) == (413, "body_too_large")
     assert session.scalars(select(Event.name)).all() == ["Zipped"]

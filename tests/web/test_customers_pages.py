@@ -10,11 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
+from smartcomm.audiences.schemas import AudienceIn, MembersIn
+from smartcomm.audiences.service import audience_service
 from smartcomm.audit.actor import Actor
 from smartcomm.catalog.repository import CatalogRepository
+from smartcomm.customers.repository import CustomerRepository
 from smartcomm.customers.schemas import CustomerIn
 from smartcomm.customers.service import customer_service
 from smartcomm.models import (
@@ -24,16 +27,22 @@ from smartcomm.models import (
     ContainerState,
     Customer,
     Event,
+    EventSource,
     FieldDefinition,
     MailingCategory,
     Product,
     Subscription,
     WebEvent,
 )
+from smartcomm.models.events import SYSTEM_SOURCE_CODE
 from smartcomm.receipts.schemas import ReceiptIn
 from smartcomm.receipts.service import receipt_service
+from smartcomm.segments.rules import SegmentRules
+from smartcomm.segments.schemas import SegmentIn
+from smartcomm.segments.service import segment_service
 from tests.conftest import UIClient
 from tests.factories import make_user
+from tests.segments.test_query_plans import plan_lines
 
 API = Actor("api", None, "tests")
 HTMX = {"HX-Request": "true", "HX-Target": "customers-table"}
@@ -132,6 +141,69 @@ def test_search_finds_cyrillic_names_whatever_the_case_typed(
     add_customer(session, "C-3", first_name="Ivan", last_name="Ivanov")
 
     assert customer_ids(operator.get("/customers", params={"q": typed}).text) == [anna.id]
+
+
+FULL_NAME_ORDERS = [
+    "Ильин Эдуард Гертрудович",
+    "ильин эдуард гертрудович",
+    "ИЛЬИН ЭДУАРД ГЕРТРУДОВИЧ",
+    "Эдуард Гертрудович Ильин",
+    "Эдуард Ильин Гертрудович",
+    "гертрудович эдуард ильин",
+    "Гертрудович Ильин Эдуард",
+    "Ильин Гертрудович Эдуард",
+    "Эдуард Ильин",
+    "ильин эдуард",
+    "Ильин Гертрудович",
+    "  Ильин   Эдуард  Гертрудович ",
+    "Ильин Эдуард Гер",  # still being typed: the last word is a beginning
+]
+
+
+@pytest.mark.parametrize("typed", FULL_NAME_ORDERS)
+def test_search_by_a_full_name_in_any_order_and_case(
+    operator: UIClient, session: Session, typed: str
+) -> None:
+    eduard = add_customer(session, "C-1", first_name="Эдуард", last_name="Ильин", middle_name="Гертрудович")
+    add_customer(session, "C-2", first_name="Пётр", last_name="Ильинский", middle_name="Эдуардович")
+    add_customer(session, "C-3", first_name="Ольга", last_name="Ильина", middle_name="Гертрудовна")
+    add_customer(session, "C-4", first_name="Гертруда", last_name="Эдуардова")
+
+    assert customer_ids(operator.get("/customers", params={"q": typed}).text) == [eduard.id]
+
+
+@pytest.mark.parametrize("typed", ["Anna Maria Lopez", "lopez anna", "MARIA ANNA LOPEZ", "Anna Lopez"])
+def test_search_by_a_latin_full_name_in_any_order(operator: UIClient, session: Session, typed: str) -> None:
+    anna = add_customer(session, "C-1", first_name="Anna", last_name="Lopez", middle_name="Maria")
+    add_customer(session, "C-2", first_name="Maria", last_name="Lopez")
+    assert customer_ids(operator.get("/customers", params={"q": typed}).text) == [anna.id]
+
+
+def test_a_customer_without_a_last_name_is_found_by_the_other_parts(
+    operator: UIClient, session: Session
+) -> None:
+    nameless = add_customer(session, "C-1", first_name="Эдуард", middle_name="Гертрудович")
+    add_customer(session, "C-2", first_name="Эдуард", last_name="Ильин", middle_name="Гертрудович")
+    assert customer_ids(operator.get("/customers", params={"q": "гертрудович Эдуард"}).text) == [nameless.id]
+
+
+@pytest.mark.parametrize("typed", ["Ильин Эдуард Гертрудович", "Эдуард Гертрудович", "ильи"])
+def test_name_searches_start_from_the_last_name_index(session: Session, typed: str) -> None:
+    add_customer(session, "C-1", first_name="Эдуард", last_name="Ильин", middle_name="Гертрудович")
+    bind = session.get_bind()
+    # The index the search is written for (declared on the model); created here when the schema lacks it.
+    session.execute(
+        text("CREATE INDEX IF NOT EXISTS ix_customers_last_name_lower ON customers (lower(last_name))")
+    )
+    if bind.dialect.name == "postgresql":
+        session.execute(text("SET LOCAL enable_seqscan = off"))  # a handful of rows: ask what it would use
+    statement = select(Customer.id).where(CustomerRepository(session)._matches(typed))
+    lines = plan_lines(session, statement)
+
+    assert any("ix_customers_last_name_lower" in line for line in lines), lines
+    assert not [
+        line for line in lines if re.search(r"^SCAN customers|Seq Scan on customers", line.strip())
+    ], lines
 
 
 @pytest.mark.parametrize("typed", ["8 (916) 123-45-67", "+7 916 1234567", "79161234567", "9161234567"])
@@ -576,3 +648,80 @@ def test_operator_changes_channel_permissions(
         r'data-channel="sms">.*?</th>', operator.get(f"/customers/{customer.id}").text, re.S
     )
     assert matrix_header is not None and "channel forbidden" in matrix_header.group(0)
+
+
+# ---- segments and audiences of the customer ----------------------------------------------------------
+
+
+def _in_segment_and_audience(session: Session) -> tuple[Customer, Customer, int, int]:
+    inside = add_customer(session, "C-1", first_name="Вера", last_name="Орлова")
+    outside = add_customer(session, "C-2", first_name="Глеб", last_name="Громов")
+    rules = {
+        "version": 1,
+        "root": {
+            "op": "and",
+            "children": [{"metric": "profile.last_name", "operator": "eq", "value": "Орлова"}],
+        },
+    }
+    segment = segment_service.create(
+        session, API, SegmentIn(name="Орловы", rules=SegmentRules.model_validate(rules))
+    )
+    segment_service.build(session, segment.id, "manual")
+    audience = audience_service.create(session, API, AudienceIn(name="VIP guests"))
+    audience_service.add_members(session, API, audience.id, MembersIn(customer_ids=[inside.id]))
+    session.commit()
+    return inside, outside, segment.id, audience.id
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("Segments and audiences", "In since", "Added", "1 member")),
+        ("ru", ("Сегменты и аудитории", "Входит с", "Добавлен", "1 участник")),
+    ],
+)
+def test_the_profile_lists_the_customers_segments_and_audiences_with_links(
+    client: UIClient, session: Session, language: str, words: tuple[str, ...]
+) -> None:
+    inside, outside, segment_id, audience_id = _in_segment_and_audience(session)
+    user, password = make_user(session, role="marketer", language=language)
+    client.sign_in(user.email, password)
+
+    page = client.get(f"/customers/{inside.id}").text
+    card = page[page.index('id="memberships-card"') :]
+
+    assert all(word in card for word in words)
+    assert f'data-segment-id="{segment_id}"' in card and f'href="/segments/{segment_id}"' in card
+    assert f'data-audience-id="{audience_id}"' in card and f'href="/audiences/{audience_id}"' in card
+    assert ">Орловы</a>" in card and ">VIP guests</a>" in card
+    empty = client.get(f"/customers/{outside.id}").text
+    assert 'id="no-memberships"' in empty and 'data-segment-id="' not in empty
+
+
+def test_an_operator_sees_the_names_without_links_to_pages_it_cannot_open(
+    operator: UIClient, session: Session
+) -> None:
+    inside, _outside, segment_id, audience_id = _in_segment_and_audience(session)
+
+    card = operator.get(f"/customers/{inside.id}").text.split('id="memberships-card"')[1]
+
+    assert "Орловы" in card and "VIP guests" in card
+    assert f'href="/segments/{segment_id}"' not in card and f'href="/audiences/{audience_id}"' not in card
+
+
+def test_the_profile_names_the_cart_and_the_online_store_in_russian(
+    client: UIClient, session: Session, rich_customer: Customer
+) -> None:
+    source = session.scalars(select(EventSource).where(EventSource.code == SYSTEM_SOURCE_CODE)).one()
+    for happened in session.scalars(select(Event).where(Event.customer_id == rich_customer.id)):
+        happened.source_id = source.id
+    session.flush()
+    user, password = make_user(session, role="operator", language="ru")
+    client.sign_in(user.email, password)
+
+    page = client.get(f"/customers/{rich_customer.id}").text
+
+    containers = page[page.index('id="pane-containers"') :]
+    assert "Корзина" in containers and ">Cart" not in containers
+    events = page[page.index('id="pane-events"') : page.index('id="pane-web-events"')]
+    assert "Интернет-магазин" in events and "Online store" not in events

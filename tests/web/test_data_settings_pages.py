@@ -330,3 +330,56 @@ def test_a_non_administrator_is_refused_and_nothing_changes(
         assert (
             session.scalar(select(func.count()).select_from(model).where(model.code == form.get("code"))) == 0
         )
+
+
+# ---- the records every installation starts with, in the interface language ---------------------------
+
+
+def russian_admin(client: UIClient, session: Session) -> UIClient:
+    user, password = make_user(session, role="administrator", language="ru")
+    client.sign_in(user.email, password)
+    return client
+
+
+STARTING_RECORDS = [
+    ("/settings/fields", ("Фамилия", "Имя", "Отчество", "Дата регистрации", "Номер карты лояльности")),
+    ("/settings/fields?object=receipt", ("Дата и время", "Начислено бонусов", "Количество товаров")),
+    ("/settings/dictionaries", ("Причины отписки",)),
+    ("/settings/containers", ("Корзина", "Список желаний", "Товары, добавленные в корзину")),
+    ("/settings/classifiers", ("Основной каталог",)),
+    ("/settings/event-sources", ("Интернет-магазин",)),
+]
+
+
+@pytest.mark.parametrize(("url", "names"), STARTING_RECORDS)
+def test_starting_records_are_shown_in_russian_to_a_russian_speaking_administrator(
+    client: UIClient, session: Session, url: str, names: tuple[str, ...]
+) -> None:
+    page = russian_admin(client, session).get(url).text
+    assert all(name in page for name in names), [name for name in names if name not in page]
+    for english in ("Unsubscribe reasons", ">Cart<", "Main catalogue", ">Online store<", ">Last name<"):
+        assert english not in page
+
+
+def test_the_system_dictionary_page_and_its_reasons_are_russian(client: UIClient, session: Session) -> None:
+    reasons = one(session, Dictionary, code="unsubscribe_reasons")
+    page = russian_admin(client, session).get(f"/settings/dictionaries/{reasons.id}").text
+    assert "<title>Причины отписки" in page
+    assert "Я получаю сообщения слишком часто" in page and "Сообщения мне неинтересны" in page
+
+
+def test_the_stored_names_stay_english_for_an_english_speaking_administrator(
+    session: Session, admin_client: UIClient
+) -> None:
+    english = admin_client.get("/settings/containers").text
+    assert ">Cart<" in english and "Products added to the cart" in english
+    assert one(session, Container, code="cart").name == "Cart"  # API clients and imports see the data
+
+
+def test_a_renamed_starting_record_shows_its_new_name_in_every_language(
+    client: UIClient, session: Session
+) -> None:
+    one(session, Container, code="cart").name = "Basket"
+    session.flush()
+    page = russian_admin(client, session).get("/settings/containers").text
+    assert ">Basket<" in page and ">Корзина<" not in page

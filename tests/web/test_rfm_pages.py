@@ -202,3 +202,14 @@ def test_a_failed_calculation_is_shown_above_the_previous_grids(
     assert "failed: OperationalError: database is locked" in text_of(alert.group(1))
     assert "The grids show the previous one." in text_of(alert.group(1))
     assert re.search(r'data-kpi="scored">10<', page)
+
+
+@pytest.mark.parametrize(("language", "shown"), [("en", "19 ms"), ("ru", "19 мс")])
+def test_a_calculation_faster_than_a_second_shows_its_milliseconds(
+    client: UIClient, session: Session, scored: RfmCalculation, language: str, shown: str
+) -> None:
+    scored.duration_ms = 19
+    session.commit()
+    user, password = make_user(session, role="analyst", language=language)
+    client.sign_in(user.email, password)
+    assert re.search(rf'data-kpi="duration">{shown}<', client.get("/rfm").text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -85,9 +86,11 @@ def test_saving_with_an_invalid_condition_names_it_and_writes_nothing(
     response = post_builder(client, "/segments", "Broken", rules)
 
     assert response.status_code == 422
-    assert "operator &#39;gte&#39; does not apply to contacts.subscribed" in response.text
+    problem = "“≥” cannot be used with “Subscribed to a mailing category”: choose another comparison"
+    assert html.escape(problem, quote=True) in response.text
     config = json.loads(_config(response.text))
-    assert config["errors"] == {"root.children[1]": "operator 'gte' does not apply to contacts.subscribed"}
+    assert config["errors"] == {"root.children[1]": problem}
+    assert "contacts.subscribed" not in json.dumps(config["errors"])
     assert config["rules"] == rules  # the tree as posted, to correct it
     assert segment_count(session) == before
     assert (
@@ -130,7 +133,7 @@ def test_editing_with_an_invalid_condition_keeps_the_stored_rules(
 
     assert response.status_code == 422
     assert json.loads(_config(response.text))["errors"] == {
-        "root.children[0]": "invalid period: the period starts after it ends"
+        "root.children[0]": "The period starts after it ends"
     }
     session.refresh(segment)
     assert segment.name == "Dairy lovers"
@@ -174,7 +177,9 @@ def test_the_live_count_names_the_bad_condition(client: UIClient, session: Sessi
     assert response.status_code == 422
     assert 'data-problem-path="root.children[0]"' in response.text
     assert "Condition 1" in response.text
-    assert "needs the parameter &#39;category&#39;" in response.text
+    assert "“Bought from the category (times)” needs “Category (with subcategories)”" in html.unescape(
+        response.text
+    )
 
 
 def test_an_empty_tree_counts_the_whole_base(client: UIClient, session: Session, shop: Shop) -> None:
@@ -217,7 +222,7 @@ def test_the_list_shows_the_five_figures_and_the_last_build(
 
     assert page.status_code == 200
     row = _row(page.text, f'data-segment-id="{segment.id}"')
-    assert '<td class="text-end fw-medium" data-metric="members">2</td>' in row
+    assert '<div class="fw-medium" data-metric="members">2</div>' in row
     assert "33.3&nbsp;%" in row  # 2 of 6 customers
     # Anna 2 × 179.80 + 90.00 of bread, Dina 3 × 179.80 + 90.00: 1,079.00 of everyone's 2,697.60 → 40 %.
     assert "40.0&nbsp;%" in row
@@ -526,7 +531,7 @@ def test_an_invalid_filter_is_not_applied_and_says_why(
 
     assert "The filter was not applied" in page.text
     assert json.loads(_config(page.text, "filter"))["errors"] == {
-        "root.children[2]": "audiences.member needs the parameter 'audience'"
+        "root.children[2]": "“In the target audience” needs “Target audience”: choose it in the condition"
     }
     assert page.text.count('data-customer-id="') == 6
 
@@ -557,3 +562,129 @@ def test_the_list_runs_as_many_statements_for_many_segments_as_for_one(
 
     assert page.text.count("data-segment-id=") == 4
     assert len(four) == len(one)
+
+
+# --- names and languages ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["Dairy lovers", "dairy LOVERS", "  Dairy Lovers  "])
+def test_a_second_segment_of_the_same_name_is_refused_on_the_name_field(
+    client: UIClient, session: Session, shop: Shop, typed: str
+) -> None:
+    saved_segment(session, shop)
+    sign_in_as(client, session, "marketer")
+    audit_rows = session.scalar(select(func.count()).select_from(AuditEntry))
+
+    response = post_builder(client, "/segments", typed, shop.rules())
+
+    assert response.status_code == 409
+    assert re.search(r'data-error-for="name"[^>]*>[^<]*already exists', response.text)
+    assert 'class="form-control sc-title-input is-invalid"' in response.text
+    assert segment_count(session) == 1
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == audit_rows
+
+
+def test_renaming_onto_another_segment_is_refused_but_a_segment_keeps_its_own_name(
+    client: UIClient, session: Session, shop: Shop
+) -> None:
+    saved_segment(session, shop, "Dairy lovers")
+    other = saved_segment(session, shop, "Бывшие покупатели")
+    sign_in_as(client, session, "marketer")
+
+    refused = post_builder(client, f"/segments/{other.id}/edit", "DAIRY lovers", shop.rules())
+    recased = post_builder(client, f"/segments/{other.id}/edit", "БЫВШИЕ покупатели", shop.rules())
+
+    assert refused.status_code == 409 and 'data-error-for="name"' in refused.text
+    assert recased.status_code == 303
+    session.refresh(other)
+    assert other.name == "БЫВШИЕ покупатели"
+
+
+def test_the_builder_speaks_russian_to_a_russian_speaking_marketer(
+    client: UIClient, session: Session, shop: Shop
+) -> None:
+    user, password = make_user(session, role="marketer", language="ru")
+    client.sign_in(user.email, password)
+    rules = shop.rules()
+    rules["root"]["children"][1]["operator"] = "gte"
+    rules["root"]["children"][2]["params"] = {}
+
+    saved = post_builder(client, "/segments", "Сломанный", rules)
+    live = client.post(
+        "/segments/preview",
+        data={"rules": json.dumps(rules), "builder": "builder"},
+        headers={"X-CSRF-Token": client.csrf, "HX-Request": "true"},
+    )
+    saved_segment(session, shop, "Любители молочного")
+    duplicate = post_builder(client, "/segments", "любители МОЛОЧНОГО", shop.rules())
+
+    assert json.loads(_config(saved.text))["errors"] == {
+        "root.children[1]": "«≥» нельзя использовать с условием «Подписан на категорию рассылок»: "
+        "выберите другое сравнение",
+        "root.children[2]": "Для условия «В целевой аудитории» нужно выбрать «Целевая аудитория»",
+    }
+    assert "Подписан на категорию рассылок" in html.unescape(live.text)
+    assert "contacts.subscribed" not in live.text and "audiences.member" not in html.unescape(live.text)
+    assert "Сегмент с таким названием уже есть" in duplicate.text
+
+
+@pytest.mark.parametrize(
+    ("build_ms", "shown", "language"),
+    [
+        (17, "17 ms", "en"),
+        (13, "13 мс", "ru"),
+        (2_340, "2.3 s", "en"),
+        (42_600, "43 s", "en"),
+        (125_000, "2 min 5 s", "en"),
+    ],
+)
+def test_build_durations_below_a_second_are_shown_in_milliseconds(
+    client: UIClient, session: Session, shop: Shop, build_ms: int, shown: str, language: str
+) -> None:
+    # Rows as a build leaves them, written directly: no build is queued that could finish in between.
+    built = utcnow()
+    segment = Segment(
+        name="Dairy lovers",
+        rules=shop.rules(),
+        last_built_at=built,
+        last_build_status="done",
+        last_build_ms=build_ms,
+    )
+    session.add(segment)
+    session.flush()
+    session.add(
+        SegmentBuild(
+            segment_id=segment.id,
+            trigger="manual",
+            status="done",
+            started_at=built,
+            finished_at=built,
+            duration_ms=build_ms,
+        )
+    )
+    session.commit()
+    user, password = make_user(session, role="analyst", language=language)
+    client.sign_in(user.email, password)
+
+    listed = html.unescape(client.get("/segments").text)
+    page = html.unescape(client.get(f"/segments/{segment.id}").text)
+
+    assert shown in _row(listed, f'data-segment-id="{segment.id}"')
+    assert re.search(rf'id="last-build">[^<]*{re.escape(shown)}<', page)
+    assert re.search(rf"<td[^>]*>{re.escape(shown)}</td>", page)  # the table of the last builds
+    assert "0.0 s" not in listed + page and "0,0 с" not in listed + page
+
+
+def test_the_builder_offers_the_cart_and_the_online_store_by_their_russian_names(
+    client: UIClient, session: Session
+) -> None:
+    user, password = make_user(session, role="marketer", language="ru")
+    client.sign_in(user.email, password)
+
+    containers = {
+        option["value"]: option["label"] for option in client.get("/segments/lookup/container").json()
+    }
+    sources = [option["label"] for option in client.get("/segments/lookup/source").json()]
+
+    assert "Корзина" in containers.values() and "Cart" not in containers.values()
+    assert sources == ["Интернет-магазин"]

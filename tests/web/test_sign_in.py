@@ -70,7 +70,7 @@ def test_api_users_cannot_use_the_interface(client: UIClient, session: Session) 
 def test_pages_need_a_session(client: UIClient) -> None:
     response = client.get("/settings/users?q=x")
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=/settings/users?q=x"
+    assert response.headers["location"] == "/login?next=%2Fsettings%2Fusers%3Fq%3Dx"
     htmx = client.get("/settings/users", headers={"HX-Request": "true"})
     assert htmx.status_code == 204 and htmx.headers["HX-Redirect"].startswith("/login")
 

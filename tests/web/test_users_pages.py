@@ -117,4 +117,5 @@ def test_history_filters_by_user_object_and_dates(admin_client: UIClient, sessio
     future = admin_client.get(f"/settings/history?since={(today + timedelta(days=2)).isoformat()}").text
     assert "Nothing recorded for these filters" in future
     changes = admin_client.get("/settings/history?object_type=settings").text
-    assert "company_name" in changes and "My company" in changes and "Shop" in changes
+    assert "Company name" in changes and "My company" in changes and "Shop" in changes
+    assert "company_name" not in changes

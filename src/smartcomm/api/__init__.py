@@ -12,27 +12,37 @@ from smartcomm.api.routes import (
     containers,
     customers,
     events,
+    messages,
     receipts,
     rfm,
     segment,
     segments,
+    templates,
     token,
 )
-from smartcomm.api.schemas import ErrorBody
+from smartcomm.api.schemas import COMMON_ERRORS, error_responses
 from smartcomm.kit.routing import PrefixRouter
 
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorBody, "description": "Missing or invalid token"},
-    403: {"model": ErrorBody, "description": "The token's role may not use this endpoint"},
-    422: {"model": ErrorBody, "description": "Invalid input; each error names its field"},
-    429: {"model": ErrorBody, "description": "More than the allowed requests per minute from this address"},
-}
+ERROR_RESPONSES = error_responses(*COMMON_ERRORS)
 
 
 def build_router() -> APIRouter:
     router = PrefixRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
     # Requests are matched against the routers in this order: the busiest intake comes first.
-    for module in (events, receipts, customers, token, containers, catalog, segments, audiences, rfm, audit):
+    for module in (
+        events,
+        receipts,
+        customers,
+        token,
+        containers,
+        catalog,
+        segments,
+        audiences,
+        rfm,
+        audit,
+        templates,
+        messages,
+    ):
         router.include_router(module.router)
     return protect_writes(router)
 
@@ -40,3 +50,8 @@ def build_router() -> APIRouter:
 def build_segment_router() -> APIRouter:
     """The Segment-spec intake lives at /v1 so that stock Segment and RudderStack SDKs reach it unchanged."""
     return segment.router
+
+
+def build_callback_router() -> APIRouter:
+    """Providers' delivery receipts at /callbacks/{channel}/{provider_id}, outside the versioned API."""
+    return messages.callbacks

@@ -17,6 +17,7 @@ from smartcomm.kit.db import session_scope
 from smartcomm.kit.errors import Forbidden, Unauthorized
 from smartcomm.kit.http import client_ip
 from smartcomm.kit.security import read_api_token
+from smartcomm.kit.types import MAX_INT64
 from smartcomm.models import User
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/token")
@@ -64,11 +65,24 @@ async def _user_from_token(credentials: HTTPAuthorizationCredentials | None) -> 
 def _token_user(claims: dict[str, Any]) -> User:
     # A read of its own: the request's transaction (on SQLite, its write lock) starts only when the
     # endpoint writes, and writes that are grouped across requests never need it at all.
+    user_id = _subject(claims)
+    if user_id is None:
+        raise Unauthorized("The token is invalid or has expired")
     with session_scope(read_only=True) as session:
-        user = session.get(User, int(claims["sub"]))
-    if user is None or user.session_version != claims.get("ver") or not may_sign_in(user):
+        user = session.get(User, user_id)
+    version = claims.get("ver")
+    if user is None or type(version) is not int or user.session_version != version or not may_sign_in(user):
         raise Unauthorized("The token is no longer valid")
     return user
+
+
+def _subject(claims: dict[str, Any]) -> int | None:
+    """The user id a token names; a validly signed token may still carry any text there."""
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not (subject.isascii() and subject.isdigit()):
+        return None
+    user_id = int(subject)
+    return user_id if 0 < user_id <= MAX_INT64 else None
 
 
 class PublicApi(RouteGuard):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import email.message
 import json
 
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import HTTPException, RequestValidationError
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -78,6 +78,8 @@ def _batch(body: bytes) -> EventBatchIn:
     except json.JSONDecodeError as error:
         invalid = {"type": "json_invalid", "loc": ("body", error.pos), "msg": "JSON decode error"}
         raise RequestValidationError([{**invalid, "input": {}, "ctx": {"error": error.msg}}]) from None
+    except (ValueError, RecursionError) as error:  # not UTF-8, or nested beyond Python's recursion limit
+        raise HTTPException(400, "There was an error parsing the body") from error
     try:
         # FastAPI validates bodies allowing attributes, which words the error for a non-object body.
         return EventBatchIn.model_validate(data, from_attributes=True)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from smartcomm.api.deps import ApiGuard
+from smartcomm.api.schemas import error_responses
 from smartcomm.auth.principal import Principal
 from smartcomm.intake.idempotency import (
     HEADER,
@@ -144,6 +145,8 @@ def _protect(route: APIRoute) -> None:
     # them. The route becomes idempotent here instead, before any application builds its handler.
     route.__class__ = IdempotentRoute
     route.dependencies.append(Depends(_key_check(guard)))
+    # Another request holding the same key may still be running (documented for the API reference).
+    route.responses = {**error_responses(409), **route.responses}
 
 
 def _api_guard(dependant: Dependant) -> ApiGuard | None:

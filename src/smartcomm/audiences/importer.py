@@ -5,13 +5,13 @@ One audience for the whole file (one id per line, a trailing `;` allowed) or an 
 normalised the way customer contacts are before they are looked up. The file is read a batch of rows
 at a time: each batch costs one lookup of its customers, one lookup of existing members and one
 INSERT. Rows that add nobody go to a report (all of them to a CSV file, the first ones to the import's
-record). The whole import is one transaction: a file that cannot be read writes nothing.
+record). The whole import is one transaction: a file that cannot be read writes nothing, and neither
+does an import whose process is killed (the reaper then marks it "interrupted"; see `kit.leases`).
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 import secrets
 import shutil
@@ -29,10 +29,12 @@ from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service
 from smartcomm.config import config
 from smartcomm.customers.contacts import normalize_email, normalize_phone
+from smartcomm.kit.csvfile import SafeCsvWriter, csv_text
 from smartcomm.kit.db import session_scope
 from smartcomm.kit.errors import FieldError, InvalidInput, NotFound
 from smartcomm.kit.i18n import lazy
-from smartcomm.kit.jobs import enqueue_after_commit
+from smartcomm.kit.jobs import enqueue_after_commit, pause_point
+from smartcomm.kit.leases import INTERRUPTED, Claim, Heartbeat, LeaseLost, this_process
 from smartcomm.kit.time import utcnow
 from smartcomm.models import Audience, AudienceImport, Customer, User
 from smartcomm.settings.schemas import GeneralSettings
@@ -172,7 +174,7 @@ class Report:
     def add(self, item: Unmatched) -> None:
         if self._writer is None:
             self._handle = self.path.open("w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._handle, delimiter=";")
+            self._writer = SafeCsvWriter(self._handle)
             self._writer.writerow(["row", "value", "reason"])
         self._writer.writerow([item.row, item.value, item.reason])
         self.total += 1
@@ -192,11 +194,31 @@ class Report:
 # --- running ------------------------------------------------------------------------------------------
 
 
-class ImportRun:
-    """One import, inside one transaction: read, match, insert in batches, then count and audit."""
+@dataclass(frozen=True)
+class ImportLease:
+    """This process's hold on a running import: its outcome is written only while the row is its own."""
 
-    def __init__(self, session: Session, job: AudienceImport, actor: Actor) -> None:
-        self.session, self.job, self.actor = session, job, actor
+    import_id: int
+    owner: str
+    heartbeat: Heartbeat
+
+    def confirm(self, session: Session) -> None:
+        """Renew the lease in `session` (and so, on PostgreSQL, lock the row until it commits); LeaseLost
+        when the import was found interrupted meanwhile."""
+        self.heartbeat.check()
+        if not AudienceImportRepository(session).renew(self.import_id, self.owner, utcnow()):
+            raise LeaseLost(f"audience import {self.import_id} was marked interrupted; this run stopped")
+
+
+class ImportRun:
+    """One import, inside one transaction: read, match, insert in batches, then count and audit.
+
+    The import's own row is changed only at the end, once the lease is confirmed: a row updated early
+    would stay locked on PostgreSQL for the whole import, and the heartbeat could not renew it.
+    """
+
+    def __init__(self, session: Session, job: AudienceImport, actor: Actor, lease: ImportLease) -> None:
+        self.session, self.job, self.actor, self.lease = session, job, actor, lease
         self.id_type, self.mode = IdType(job.id_type), ImportMode(job.mode)
         self.country = settings_service.read(session, GeneralSettings).sms_default_country
         self.members = AudienceRepository(session)
@@ -212,6 +234,8 @@ class ImportRun:
             with Path(self.job.file_path).open(encoding="utf-8-sig", newline="") as handle:
                 for batch in self._batches(read_rows(handle)):
                     self._process(batch)
+                    self.lease.heartbeat.check()
+                    pause_point("audiences.import")
         except FileNotFoundError as error:
             self.report.discard()
             raise ImportFailed(lazy("The uploaded file is gone; upload it again.")) from error
@@ -227,7 +251,6 @@ class ImportRun:
             return
         if self.job.audience_name:
             self.single = self._create_audience(self.job.audience_name)
-            self.job.audience_id = self.single.id
         elif self.job.audience_id is not None:
             audience = self.session.get(Audience, self.job.audience_id)
             self.single = AudienceTally(audience.id, audience.name) if audience else None
@@ -311,6 +334,7 @@ class ImportRun:
         self.members.insert_members([{"audience_id": a, "customer_id": c, "added_at": now} for a, c in new])
 
     def _finish(self) -> None:
+        self.lease.confirm(self.session)
         self.members.recount(list(self.tallies))
         counts = self.members.member_counts(list(self.tallies))
         for tally in self.tallies.values():
@@ -326,6 +350,8 @@ class ImportRun:
         job.audiences_created = sum(1 for t in self.tallies.values() if t.created)
         ordered = sorted(self.tallies.values(), key=lambda t: t.name.casefold())[:MAX_STORED_AUDIENCES]
         job.audiences = [t.as_dict(counts.get(t.id, 0)) for t in ordered]
+        if self.single is not None:
+            job.audience_id = self.single.id  # the new audience, when the import made one
         job.status, job.finished_at = "done", utcnow()
         self.session.flush()
 
@@ -353,30 +379,25 @@ class ImportRun:
 # --- the service --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Target:
+    """What an import reads and where it puts the customers it finds."""
+
+    id_type: str
+    mode: str
+    audience_id: int | None
+    audience_name: str | None  # a new audience the import creates
+
+
 class AudienceImportService:
     def start(
         self, session: Session, actor: Actor, request: ImportRequest, file_name: str, content: BinaryIO
     ) -> AudienceImport:
         """Keep an uploaded file and queue its import, which runs once this transaction commits."""
-        from smartcomm.audiences.tasks import run_audience_import  # the task module imports this one
-
         audience_id, new_name = self._check_target(session, request)
         path = store_upload(content, file_name)
-        job = AudienceImport(
-            file_name=(Path(file_name).name or "audience.csv")[:255],
-            file_path=str(path),
-            id_type=request.id_type.value,
-            mode=request.mode.value,
-            audience_id=audience_id,
-            audience_name=new_name,
-            status="queued",
-            unmatched=[],
-            audiences=[],
-            created_by_id=actor.user_id if actor.kind == "user" else None,
-        )
-        AudienceImportRepository(session).add(job)
-        enqueue_after_commit(session, run_audience_import, job.id)
-        return job
+        target = Target(request.id_type.value, request.mode.value, audience_id, new_name)
+        return self._queue(session, actor, Path(file_name).name or "audience.csv", path, target)
 
     def get(self, session: Session, import_id: int) -> AudienceImport:
         job = AudienceImportRepository(session).get(import_id)
@@ -389,10 +410,16 @@ class AudienceImportService:
         return AudienceImportRepository(session).recent(limit)
 
     def run(self, import_id: int) -> str:
-        """Run a queued import to its end in its own transactions; returns its final status."""
+        """Run a queued import to its end in its own transactions; returns its final status.
+
+        The import is claimed for this process and its lease renewed while it runs; LeaseLost is raised,
+        with nothing written, when it was found interrupted meanwhile (its file is then kept, so that
+        it can run again).
+        """
+        owner = this_process()
         with session_scope() as session:
             repository = AudienceImportRepository(session)
-            claimed = repository.claim(import_id, utcnow())
+            claimed = repository.claim(import_id, owner, utcnow())
             job = repository.get(import_id)
             if job is None:
                 raise NotFound("Audience import", import_id)
@@ -400,19 +427,64 @@ class AudienceImportService:
                 return job.status  # another worker has it, or it already ended
             upload = Path(job.file_path)
         try:
-            with session_scope() as session:
+            with Heartbeat(lambda: _renew(import_id, owner)) as heartbeat, session_scope() as session:
                 job = self.get(session, import_id)
-                ImportRun(session, job, _actor_of(session, job)).execute()
+                lease = ImportLease(import_id, owner, heartbeat)
+                ImportRun(session, job, _actor_of(session, job), lease).execute()
+        except LeaseLost:
+            raise
         except ImportFailed as failure:
-            self._fail(import_id, str(failure))
+            self._fail(import_id, owner, str(failure))
+            upload.unlink(missing_ok=True)
             return "failed"
         except Exception as error:
-            self._fail(import_id, f"The import stopped: {type(error).__name__}: {error}")
-            raise
-        finally:
-            # An import runs once, whatever its outcome: the uploaded contacts are not kept.
+            self._fail(import_id, owner, f"The import stopped: {type(error).__name__}: {error}")
             upload.unlink(missing_ok=True)
+            raise
+        # An import runs once, whatever its outcome: the uploaded contacts are not kept.
+        upload.unlink(missing_ok=True)
         return "done"
+
+    def reap(self) -> list[int]:
+        """Mark failed ("interrupted") every running import whose process is gone; returns their ids.
+
+        Nothing of such an import was written (it is one transaction); its partial report goes, its
+        uploaded file stays for "Run again".
+        """
+        with session_scope(read_only=True) as session:
+            gone = [claim for claim in AudienceImportRepository(session).claims() if claim.is_gone()]
+        return [claim.id for claim in gone if _interrupt(claim)]
+
+    def can_run_again(self, session: Session, job: AudienceImport) -> bool:
+        """An import interrupted by the end of its process can run again while its file is here, unless
+        the file was imported again since."""
+        return (
+            is_interrupted(job)
+            and Path(job.file_path).is_file()
+            and not AudienceImportRepository(session).has_later_import(job)
+        )
+
+    def run_again(self, session: Session, actor: Actor, import_id: int) -> AudienceImport:
+        """Queue the file of an interrupted import again, with the same ids and audiences (audited)."""
+        interrupted = self.get(session, import_id)
+        if not self.can_run_again(session, interrupted):
+            raise InvalidInput(lazy("This import cannot be run again"))
+        if interrupted.audience_name and audience_service.find_by_name(session, interrupted.audience_name):
+            raise InvalidInput.for_field("new_name", "an audience with this name already exists")
+        target = Target(
+            interrupted.id_type, interrupted.mode, interrupted.audience_id, interrupted.audience_name
+        )
+        job = self._queue(session, actor, interrupted.file_name, Path(interrupted.file_path), target)
+        audit_service.record(
+            session,
+            actor,
+            object_type="audience_import",
+            object_id=job.id,
+            action="run_again",
+            changes={"file": [None, job.file_name], "interrupted_import": [None, interrupted.id]},
+            object_label=job.file_name,
+        )
+        return job
 
     def report_lines(self, job: AudienceImport) -> Iterator[str]:
         """The unmatched rows as semicolon-separated CSV lines (the full report when its file is kept)."""
@@ -440,17 +512,59 @@ class AudienceImportService:
             )
         return audience_service.get(session, audience_id).id, None
 
-    def _fail(self, import_id: int, message: str) -> None:
+    def _queue(
+        self, session: Session, actor: Actor, file_name: str, path: Path, target: Target
+    ) -> AudienceImport:
+        """A queued import of the file at `path` into the audiences `target` names (runs after commit)."""
+        from smartcomm.audiences.tasks import run_audience_import  # the task module imports this one
+
+        job = AudienceImport(
+            file_name=file_name[:255],
+            file_path=str(path),
+            id_type=target.id_type,
+            mode=target.mode,
+            audience_id=target.audience_id,
+            audience_name=target.audience_name,
+            status="queued",
+            unmatched=[],
+            audiences=[],
+            created_by_id=actor.user_id if actor.kind == "user" else None,
+        )
+        AudienceImportRepository(session).add(job)
+        enqueue_after_commit(session, run_audience_import, job.id)
+        return job
+
+    def _fail(self, import_id: int, owner: str, message: str) -> None:
+        """Record the failure of an import this process still runs (one found interrupted keeps that)."""
         with session_scope() as session:
-            job = self.get(session, import_id)
-            job.status, job.message, job.finished_at = "failed", message[:1000], utcnow()
-            job.rows_read = job.added = job.already_members = job.unmatched_total = 0
+            now, empty = utcnow(), {"rows_read": 0, "added": 0, "already_members": 0, "unmatched_total": 0}
+            values = {"status": "failed", "message": message[:1000], "finished_at": now, **empty}
+            AudienceImportRepository(session).renew(import_id, owner, now, **values)
+
+
+def is_interrupted(job: AudienceImport) -> bool:
+    """Whether the import stopped with its process (a worker killed), writing nothing."""
+    return job.status == "failed" and job.message == INTERRUPTED
+
+
+def _renew(import_id: int, owner: str) -> bool:
+    with session_scope() as session:
+        return AudienceImportRepository(session).renew(import_id, owner, utcnow())
+
+
+def _interrupt(claim: Claim) -> bool:
+    with session_scope() as session:
+        repository = AudienceImportRepository(session)
+        if not repository.interrupt(claim, utcnow()):
+            return False
+        job = repository.get(claim.id)
+        if job is not None:
+            report_path(job).unlink(missing_ok=True)  # the partial report of the rows read before
+        return True
 
 
 def _csv_line(cells: list[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=";").writerow(cells)
-    return buffer.getvalue()
+    return csv_text([cells])
 
 
 def _actor_of(session: Session, job: AudienceImport) -> Actor:

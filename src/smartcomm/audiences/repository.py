@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from smartcomm.audiences.schemas import MemberRow
 from smartcomm.customers.repository import CustomerRepository, chunks
+from smartcomm.kit.leases import INTERRUPTED, Claim
 from smartcomm.kit.models import UTCDateTime
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.repository import Repository
@@ -155,15 +156,59 @@ class AudienceRepository(Repository[Audience]):
 class AudienceImportRepository(Repository[AudienceImport]):
     model = AudienceImport
 
-    def claim(self, import_id: int, now: datetime) -> bool:
-        """Mark a queued import as running; False when another worker has it or it already ended."""
+    def claim(self, import_id: int, owner: str, now: datetime) -> bool:
+        """Mark a queued import as run by `owner`; False when another worker has it or it already ended."""
         statement = (
             update(AudienceImport)
             .where(AudienceImport.id == import_id, AudienceImport.status == "queued")
-            .values(status="running", started_at=now)
+            .values(status="running", started_at=now, lease_owner=owner, lease_heartbeat_at=now)
         )
         result = self.session.execute(statement, execution_options={"synchronize_session": False})
         return _rowcount(result) == 1
+
+    def renew(self, import_id: int, owner: str, now: datetime, **values: Any) -> bool:
+        """Renew the lease of an import `owner` still runs (writing `values` with it); False when it no
+        longer does (it was found interrupted), and then nothing is written."""
+        statement = (
+            update(AudienceImport)
+            .where(
+                AudienceImport.id == import_id,
+                AudienceImport.status == "running",
+                AudienceImport.lease_owner == owner,
+            )
+            .values(lease_heartbeat_at=now, **values)
+        )
+        result = self.session.execute(statement, execution_options={"synchronize_session": False})
+        return _rowcount(result) == 1
+
+    def claims(self) -> list[Claim]:
+        """The running imports with their owners and heartbeats."""
+        statement = select(
+            AudienceImport.id, AudienceImport.lease_owner, AudienceImport.lease_heartbeat_at
+        ).where(AudienceImport.status == "running")
+        return [Claim(*row) for row in self.session.execute(statement)]
+
+    def interrupt(self, claim: Claim, now: datetime) -> bool:
+        """Mark failed ("interrupted") an import whose process is gone, unless it moved on meanwhile."""
+        statement = (
+            update(AudienceImport)
+            .where(
+                AudienceImport.id == claim.id,
+                AudienceImport.status == "running",
+                AudienceImport.lease_owner.is_not_distinct_from(claim.owner),
+                AudienceImport.lease_heartbeat_at.is_not_distinct_from(claim.heartbeat_at),
+            )
+            .values(status="failed", message=INTERRUPTED, finished_at=now)
+        )
+        result = self.session.execute(statement, execution_options={"synchronize_session": False})
+        return _rowcount(result) == 1
+
+    def has_later_import(self, job: AudienceImport) -> bool:
+        """Whether the same uploaded file was imported again after this import."""
+        statement = select(AudienceImport.id).where(
+            AudienceImport.file_path == job.file_path, AudienceImport.id > job.id
+        )
+        return self.session.scalar(statement.limit(1)) is not None
 
     def recent(self, limit: int = 10) -> list[AudienceImport]:
         statement = select(AudienceImport).order_by(AudienceImport.id.desc()).limit(limit)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from smartcomm.kit.i18n import LazyString, lazy
+from smartcomm.kit.types import InputModel, RowId
 
 MAX_MEMBER_IDS = 10_000
 NAME_LENGTH = 200
@@ -41,14 +42,14 @@ class ImportMode(StrEnum):
     PER_ROW = "per_row"  # `id;Audience name` on every line
 
 
-class AudienceIn(BaseModel):
+class AudienceIn(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=NAME_LENGTH)
     description: str | None = Field(default=None, max_length=1000)
 
 
-class AudienceUpdate(BaseModel):
+class AudienceUpdate(InputModel):
     """Fields not sent stay as they are; a null description clears it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -80,13 +81,13 @@ class CustomerAudienceOut(BaseModel):
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
-class MembersIn(BaseModel):
+class MembersIn(InputModel):
     """Customers named by their external ids or by their platform ids (one of the two lists)."""
 
     model_config = ConfigDict(extra="forbid")
 
     external_ids: list[ExternalId] | None = Field(default=None, max_length=MAX_MEMBER_IDS)
-    customer_ids: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=MAX_MEMBER_IDS)
+    customer_ids: list[RowId] | None = Field(default=None, max_length=MAX_MEMBER_IDS)
 
     @model_validator(mode="after")
     def _one_list(self) -> MembersIn:

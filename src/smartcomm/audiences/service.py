@@ -25,7 +25,7 @@ from smartcomm.kit.errors import Conflict, FieldError, NotFound
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import utcnow
 from smartcomm.models import Audience, Customer, Segment
-from smartcomm.segments.rules import SegmentRules
+from smartcomm.segments.rules import SegmentRules, label_key
 from smartcomm.segments.service import segment_service
 
 OBJECT_TYPE = "audience"
@@ -36,9 +36,9 @@ def audiences_in_rules(rules: dict[str, Any]) -> set[int]:
     """Ids of the audiences a segment's rule tree tests membership of."""
     found: set[int] = set()
     for _path, condition in SegmentRules.model_validate(rules).conditions():
-        value = condition.params.get("audience")
-        if condition.metric == AUDIENCE_METRIC and str(value).isdigit():
-            found.add(int(str(value)))
+        audience_id = label_key(condition.params.get("audience"))  # also the id of {"name": …, "id": …}
+        if condition.metric == AUDIENCE_METRIC and audience_id is not None and audience_id.isdigit():
+            found.add(int(audience_id))
     return found
 
 

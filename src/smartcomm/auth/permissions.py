@@ -49,6 +49,15 @@ class Permission(StrEnum):
     AUDIENCES_EDIT = "audiences.edit"
     RFM_VIEW = "rfm.view"
     RFM_RUN = "rfm.run"
+    # Message templates: viewing and previewing them (Marketers use them), and editing (Designers).
+    TEMPLATES_VIEW = "templates.view"
+    TEMPLATES_EDIT = "templates.edit"
+    # The look of the customer-facing pages (Settings → Design): administrators and designers.
+    DESIGN_EDIT = "design.edit"
+    # The Outbox and the customer's communications: every role that sends or supports customers; and the
+    # sandbox's simulated delivery, opens and clicks (not the read-only Analyst).
+    MESSAGES_VIEW = "messages.view"
+    MESSAGES_SIMULATE = "messages.simulate"
     SETTINGS_VIEW = "settings.view"
     SETTINGS_EDIT = "settings.edit"
     USERS_MANAGE = "users.manage"
@@ -69,6 +78,9 @@ _MARKETER = frozenset(
         Permission.AUDIENCES_EDIT,
         Permission.RFM_VIEW,
         Permission.RFM_RUN,
+        Permission.TEMPLATES_VIEW,
+        Permission.MESSAGES_VIEW,
+        Permission.MESSAGES_SIMULATE,
     }
 )
 
@@ -84,11 +96,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SEGMENTS_VIEW,
             Permission.AUDIENCES_VIEW,
             Permission.RFM_VIEW,
+            Permission.TEMPLATES_VIEW,
+            Permission.MESSAGES_VIEW,
         }
     ),
-    Role.DESIGNER: frozenset({Permission.ACCOUNT}),
+    Role.DESIGNER: frozenset(
+        {Permission.ACCOUNT, Permission.TEMPLATES_VIEW, Permission.TEMPLATES_EDIT, Permission.DESIGN_EDIT}
+    ),
     Role.OPERATOR: frozenset(
-        {Permission.ACCOUNT, Permission.CUSTOMERS_VIEW, Permission.CUSTOMERS_EDIT_CONTACTS}
+        {
+            Permission.ACCOUNT,
+            Permission.CUSTOMERS_VIEW,
+            Permission.CUSTOMERS_EDIT_CONTACTS,
+            Permission.MESSAGES_VIEW,
+            Permission.MESSAGES_SIMULATE,
+        }
     ),
     Role.API: frozenset({Permission.API_READ, Permission.API_WRITE}),
 }

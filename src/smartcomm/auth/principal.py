@@ -15,6 +15,8 @@ class Principal:
 
     user: User
     actor: Actor
+    # The server-side session of a signed-in browser (None for API callers).
+    staff_session_id: int | None = None
     id: int = field(init=False)
     email: str = field(init=False)
     full_name: str = field(init=False)

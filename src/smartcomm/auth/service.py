@@ -12,13 +12,20 @@ from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import REDACTED, audit_service, diff
 from smartcomm.auth.checked_tokens import checked_tokens
 from smartcomm.auth.permissions import Role
-from smartcomm.auth.repository import UserRepository
+from smartcomm.auth.repository import StaffSessionRepository, UserRepository
 from smartcomm.auth.schemas import AccountUpdate, PasswordChange, UserCreate, UserUpdate
+from smartcomm.auth.sessions import EndReason, staff_sessions
 from smartcomm.config import config
 from smartcomm.kit.db import on_commit
 from smartcomm.kit.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from smartcomm.kit.pagination import Page, PageParams
-from smartcomm.kit.security import burn_password_check, generate_password, hash_password, verify_password
+from smartcomm.kit.security import (
+    burn_password_check,
+    generate_password,
+    hash_password,
+    verify_and_update_password,
+    verify_password,
+)
 from smartcomm.kit.time import ensure_utc, utcnow
 from smartcomm.models import User
 
@@ -92,6 +99,9 @@ class UserService:
                 setattr(user, name, value.value if isinstance(value, Role) else value)
         if before["is_active"] and not user.is_active:
             user.session_version += 1
+            staff_sessions.end_all(session, user.id, EndReason.DISABLED)
+        elif before["role"] != user.role:
+            staff_sessions.end_all(session, user.id, EndReason.ROLE_CHANGED)
         session.flush()
         on_commit(session, checked_tokens.forget_all)  # a new role or a disabled user counts at once
         changes = diff(before, snapshot(user))
@@ -116,6 +126,7 @@ class UserService:
         ):
             raise Conflict("The last active administrator cannot be deleted")
         self._audit(session, actor, user, "delete", diff(snapshot(user), {}))
+        StaffSessionRepository(session).delete_of_user(user.id)
         repository.delete(user)
         on_commit(session, checked_tokens.forget_all)
 
@@ -129,6 +140,7 @@ class UserService:
         user.session_version += 1
         user.failed_logins = 0
         user.locked_until = None
+        staff_sessions.end_all(session, user.id, EndReason.PASSWORD_RESET)
         session.flush()
         on_commit(session, checked_tokens.forget_all)
         self._audit(session, actor, user, "reset_password", {"password": [REDACTED, REDACTED]})
@@ -145,15 +157,35 @@ class UserService:
             self._audit(session, actor, user, "update", changes)
         return user
 
-    def change_own_password(self, session: Session, actor: Actor, user: User, data: PasswordChange) -> None:
-        """A user changes their own password after proving the current one."""
+    def change_own_password(
+        self,
+        session: Session,
+        actor: Actor,
+        user: User,
+        data: PasswordChange,
+        *,
+        current_session_id: int | None = None,
+    ) -> None:
+        """A user changes their own password after proving the current one; their other sessions end."""
         if not verify_password(data.current_password, user.password_hash):
             raise InvalidInput.for_field("current_password", "The current password is wrong")
         user.password_hash = hash_password(data.new_password)
         user.session_version += 1
+        staff_sessions.end_all(session, user.id, EndReason.PASSWORD_CHANGED, keep=current_session_id)
         session.flush()
         on_commit(session, checked_tokens.forget_all)
         self._audit(session, actor, user, "change_password", {"password": [REDACTED, REDACTED]})
+
+    def end_other_sessions(
+        self, session: Session, actor: Actor, user: User, current_session_id: int | None
+    ) -> int:
+        """A user signs out every other browser they are signed in on; returns how many were signed out."""
+        ended = staff_sessions.end_all(
+            session, user.id, EndReason.SIGNED_OUT_ELSEWHERE, keep=current_session_id
+        )
+        if ended:
+            self._audit(session, actor, user, "end_sessions", {"open_sessions": [ended + 1, 1]})
+        return ended
 
     def authenticate(
         self, session: Session, email: str, password: str, ip_address: str | None
@@ -167,12 +199,15 @@ class UserService:
         now = utcnow()
         if user.locked_until is not None and ensure_utc(user.locked_until) > now:
             return LoginResult(None, "locked")
-        if not verify_password(password, user.password_hash):
+        valid, updated_hash = verify_and_update_password(password, user.password_hash)
+        if not valid:
             return self._failed_login(session, repository, user, ip_address)
         if not user.is_active:
             return LoginResult(None, "disabled")
         if is_expired(user):
             return LoginResult(None, "expired")
+        if updated_hash:  # made with older hashing parameters: replaced while the password is at hand
+            user.password_hash = updated_hash
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
@@ -190,6 +225,7 @@ class UserService:
             before = snapshot(user)
             user.is_active = False
             user.session_version += 1
+            staff_sessions.end_all(session, user.id, EndReason.EXPIRED)
             session.flush()
             on_commit(session, checked_tokens.forget_all)
             self._audit(session, actor, user, "expire", diff(before, snapshot(user)))

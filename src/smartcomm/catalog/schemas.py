@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from smartcomm.kit.time import known_time_zones
+from smartcomm.kit.types import InputModel
 
 MAX_BATCH = 1000
 CLASSIFIER_HELP = "Classifier code; the main catalogue when omitted"
@@ -24,7 +25,20 @@ class ClassifierOut(BaseModel):
     for_tracker: bool
 
 
-class CategoryIn(BaseModel):
+class CategoryNodeOut(BaseModel):
+    """A category of a classifier's tree, listed after its parent (a flat list in tree order)."""
+
+    id: int
+    code: str
+    name: str
+    parent: str | None = Field(description="The parent category's code; null for a top category")
+    parent_id: int | None
+    level: int = Field(description="1 for a top category, 2 for its children, …")
+    path: list[str] = Field(description="Codes from the top of the tree down to this category")
+    custom: dict[str, Any]
+
+
+class CategoryIn(InputModel):
     """A category of a classifier's tree. On update, a parent not sent stays; null makes it a top category."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -38,7 +52,7 @@ class CategoryIn(BaseModel):
     custom: dict[str, Any] = Field(default_factory=dict, description="Custom category fields by code")
 
 
-class CategoryBatchIn(BaseModel):
+class CategoryBatchIn(InputModel):
     categories: list[CategoryIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
@@ -57,7 +71,7 @@ class CategoryBatchOut(BaseModel):
     items: list[CategoryOutcome]
 
 
-class ProductIn(BaseModel):
+class ProductIn(InputModel):
     """A product, unique by classifier and SKU. On update, fields not sent stay unchanged; null clears."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -76,7 +90,7 @@ class ProductIn(BaseModel):
     custom: dict[str, Any] = Field(default_factory=dict, description="Custom product fields by code")
 
 
-class ProductBatchIn(BaseModel):
+class ProductBatchIn(InputModel):
     products: list[ProductIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
@@ -115,7 +129,7 @@ class ProductOut(BaseModel):
     updated_at: datetime
 
 
-class StoreIn(BaseModel):
+class StoreIn(InputModel):
     """A store, unique by code. On update, fields not sent stay unchanged; null clears."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -137,7 +151,7 @@ class StoreIn(BaseModel):
         return value or None
 
 
-class StoreBatchIn(BaseModel):
+class StoreBatchIn(InputModel):
     stores: list[StoreIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 

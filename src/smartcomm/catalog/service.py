@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -14,6 +14,7 @@ from smartcomm.catalog.repository import CatalogRepository, StoreRepository
 from smartcomm.catalog.schemas import (
     CategoryBatchOut,
     CategoryIn,
+    CategoryNodeOut,
     CategoryOutcome,
     ProductBatchOut,
     ProductIn,
@@ -66,6 +67,14 @@ class CatalogService:
     def classifiers(self, session: Session) -> list[Classifier]:
         """Every classifier, the main catalogue first."""
         return CatalogRepository(session).classifiers()
+
+    def category_tree(self, session: Session, classifier_code: str) -> list[CategoryNodeOut]:
+        """A classifier's categories in tree order: each after its parent, siblings by name."""
+        repository = CatalogRepository(session)
+        classifier = repository.classifier_by_code(classifier_code)
+        if classifier is None:
+            raise NotFound("Classifier", classifier_code)
+        return list(_tree_order(repository.category_tree(classifier.id)))
 
     def upsert_categories(
         self, session: Session, actor: Actor, items: Sequence[CategoryIn]
@@ -249,6 +258,41 @@ def _merge_custom(
         merged = {**(target.custom or {}), **cleaned}
         target.custom = {code: value for code, value in merged.items() if value is not None}
     return errors
+
+
+def _tree_order(categories: Sequence[Category]) -> Iterator[CategoryNodeOut]:
+    """The categories depth first; a category whose parent is missing is listed as a top one."""
+    by_id = {category.id: category for category in categories}
+    children: dict[int | None, list[Category]] = {}
+    for category in categories:
+        parent = category.parent_id if category.parent_id in by_id else None
+        children.setdefault(parent, []).append(category)
+    pending: list[tuple[Category, tuple[str, ...]]] = [
+        (category, ()) for category in reversed(_by_name(children.get(None, [])))
+    ]
+    while pending:
+        category, above = pending.pop()
+        path = (*above, category.code)
+        yield _node(category, by_id, path)
+        pending.extend((child, path) for child in reversed(_by_name(children.get(category.id, []))))
+
+
+def _by_name(categories: list[Category]) -> list[Category]:
+    return sorted(categories, key=lambda category: (category.name.lower(), category.code))
+
+
+def _node(category: Category, by_id: Mapping[int, Category], path: tuple[str, ...]) -> CategoryNodeOut:
+    parent = by_id.get(category.parent_id) if category.parent_id is not None else None
+    return CategoryNodeOut(
+        id=category.id,
+        code=category.code,
+        name=category.name,
+        parent=parent.code if parent else None,
+        parent_id=parent.id if parent else None,
+        level=len(path),
+        path=list(path),
+        custom=category.custom or {},
+    )
 
 
 def _category_outcomes(

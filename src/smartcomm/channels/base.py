@@ -99,6 +99,12 @@ class RetryableError(SendError):
         self.retry_after = retry_after
 
 
+class OutcomeUnknown(PermanentError):
+    """The message was handed over but the provider's answer never came (the connection dropped after
+    the last step): the provider may have it, so it is never sent again. A subclass of `PermanentError`
+    so that a caller unaware of it still never retries; the ledger records it as sent, unconfirmed."""
+
+
 HandingOver = Callable[[], None]
 
 

@@ -126,13 +126,15 @@ def run(
     """Migrate, make sure an administrator exists, start the worker and serve the product."""
     import uvicorn
 
+    _stop_on_signals()
     db_upgrade()
     email, password = _ensure_admin()
     if with_demo:
         demo.load_if_empty()
     _print_welcome(host, port, email, password)
-    worker_process = _start_worker() if with_worker else None
+    worker_process = None
     try:
+        worker_process = _start_worker() if with_worker else None
         uvicorn.run(
             "smartcomm.app:create_app",
             factory=True,
@@ -140,26 +142,47 @@ def run(
             port=port,
             workers=config.web_workers if config.web_workers > 1 else None,
             log_level="info",
-            proxy_headers=True,
+            proxy_headers=False,  # the app decides whom to believe (SMARTCOMM_TRUSTED_PROXIES)
         )
     finally:
         if worker_process is not None:
             _stop(worker_process)
 
 
-def _ensure_admin() -> tuple[str, str | None]:
-    """Create the first administrator once; its generated password is kept in var/ until changed."""
+def _stop_on_signals() -> None:
+    """SIGTERM (from `kill` or a service manager) and SIGHUP stop `smartcomm run` as Ctrl+C does.
+
+    While it serves, uvicorn handles SIGTERM itself, shuts down, then raises the signal again: with the
+    default action the process would end right there, before the `finally` that stops the worker. As
+    KeyboardInterrupt it ends like Ctrl+C instead. uvicorn does not handle SIGHUP: it is turned into
+    a SIGTERM, so that the server still shuts down in order.
+    """
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: os.kill(os.getpid(), signal.SIGTERM))
+
+
+def _ensure_admin() -> tuple[str | None, str | None]:
+    """Create the first administrator once, when no active administrator exists; its generated password
+    is kept in var/ until changed. (None, None) when the administrators were made otherwise (for
+    example with `smartcomm users create`): nobody else is created beside them."""
+    from smartcomm.auth.repository import UserRepository
     from smartcomm.auth.service import user_service
     from smartcomm.kit.db import session_scope
     from smartcomm.kit.security import verify_password
 
     with session_scope() as session:
+        users = UserRepository(session)
+        default = users.by_email(config.default_admin_email)
+        if (default is None or not default.is_active) and users.count_active_administrators():
+            return None, None
         user, created_password = user_service.ensure_administrator(
             session, config.default_admin_email, "Administrator"
         )
         password_hash = user.password_hash
     password_file = _admin_password_file()
     if created_password:
+        password_file.parent.mkdir(parents=True, exist_ok=True)  # var/ may hold nothing else yet
         password_file.write_text(created_password)
         password_file.chmod(0o600)
         return user.email, created_password
@@ -168,17 +191,19 @@ def _ensure_admin() -> tuple[str, str | None]:
     return user.email, None
 
 
-def _print_welcome(host: str, port: int, email: str, password: str | None) -> None:
+def _print_welcome(host: str, port: int, email: str | None, password: str | None) -> None:
     url = (
         config.public_base_url
         if (host, port) == (config.bind_host, config.bind_port)
         else f"http://{host}:{port}"
     )
     secret = password or "(changed since installation; `smartcomm users reset-password EMAIL` sets a new one)"
-    body = (
-        f"[bold]{url}[/bold]\n\nSign in as [bold]{email}[/bold]\nPassword   [bold]{secret}[/bold]"
-        f"\n\nAPI docs   {url}/api/docs"
+    sign_in = (
+        f"Sign in as [bold]{email}[/bold]\nPassword   [bold]{secret}[/bold]"
+        if email
+        else "Sign in as one of your administrators\n(`smartcomm users reset-password EMAIL` sets a password)"
     )
+    body = f"[bold]{url}[/bold]\n\n{sign_in}\n\nAPI docs   {url}/api/docs"
     console.print(Panel(body, title="smartcomm is running", border_style="green", expand=False))
 
 

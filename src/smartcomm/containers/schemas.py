@@ -8,10 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from smartcomm.kit.types import InputModel
+
 ContainerAction = Literal["add", "remove", "set", "clear"]
 
 
-class ContainerItemIn(BaseModel):
+class ContainerItemIn(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     sku: str = Field(min_length=1, max_length=64, description="Product SKU in the main catalogue")
@@ -28,7 +30,7 @@ class ContainerItemIn(BaseModel):
     )
 
 
-class ContainerChangeIn(BaseModel):
+class ContainerChangeIn(InputModel):
     """A change of one container: add, remove or set products, or clear the whole list."""
 
     model_config = ConfigDict(extra="forbid")

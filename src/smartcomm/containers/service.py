@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -16,9 +17,9 @@ from smartcomm.catalog.lookups import ProductLookup
 from smartcomm.containers.repository import ContainerRepository
 from smartcomm.containers.schemas import ContainerAction, ContainerChangeIn, ContainerItemOut, ContainerOut
 from smartcomm.kit.errors import FieldError, InvalidInput, NotFound
+from smartcomm.kit.outbox import publish
 from smartcomm.kit.time import utcnow
 from smartcomm.models import Container, ContainerItem, ContainerState, Customer
-from smartcomm.segments.changes import customers_changed
 
 ONE = Decimal("1")
 
@@ -32,6 +33,23 @@ class ItemChange:
     price: Decimal | None = None
 
 
+def container_change(
+    customer_id: int, code: str, action: ContainerAction, changes: Sequence[ItemChange], at: datetime
+) -> dict[str, Any]:
+    """One change of a customer's container as the `container.changed` event carries it."""
+    items = [
+        {"product_id": c.product_id, "quantity": None if c.quantity is None else str(c.quantity)}
+        for c in changes
+    ]
+    return {
+        "customer_id": customer_id,
+        "container": code,
+        "action": action,
+        "items": items,
+        "occurred_at": at.isoformat(),
+    }
+
+
 class ContainerService:
     def change(
         self, session: Session, actor: Actor, customer: Customer, code: str, data: ContainerChangeIn
@@ -40,7 +58,10 @@ class ContainerService:
         container = self._container(session, code)
         changes = self._resolve(session, data)
         before = self._contents(session, customer.id, container.id)
-        self.apply(session, customer.id, container.id, data.action, changes, utcnow())
+        now = utcnow()
+        self.apply(session, customer.id, container.id, data.action, changes, now)
+        entry = container_change(customer.id, code, data.action, changes, now)
+        publish(session, "container.changed", customer_id=customer.id, payload={"changes": [entry]})
         after = self._contents(session, customer.id, container.id)
         if before != after:
             audit_service.record(
@@ -63,7 +84,8 @@ class ContainerService:
         changes: Sequence[ItemChange],
         at: datetime,
     ) -> None:
-        """Change one customer's container and stamp the time of the change (API and tracker alike)."""
+        """Change one customer's container and stamp the time of the change (API and tracker alike; the
+        caller publishes `container.changed`)."""
         repository = ContainerRepository(session)
         if action == "clear":
             repository.clear(customer_id, container_id)
@@ -75,7 +97,6 @@ class ContainerService:
             remaining = len(items)
         session.flush()
         self._stamp(session, customer_id, container_id, remaining, at)
-        customers_changed(session, [customer_id])
 
     def for_customer(self, session: Session, customer_id: int) -> list[ContainerOut]:
         """The customer's containers with their products and the time of the last change."""

@@ -19,10 +19,14 @@ from sqlalchemy.orm import Session
 from smartcomm.customers.repository import CustomerRepository, chunks
 from smartcomm.customers.schemas import SubscriptionOut
 from smartcomm.customers.service import customer_service
+from smartcomm.datasettings.display import display_name
+from smartcomm.delivery.outbox_queries import Communications, communications
 from smartcomm.fields.repository import FieldRepository
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import ensure_utc
 from smartcomm.models import (
+    Audience,
+    AudienceMember,
     Category,
     Container,
     ContainerItem,
@@ -36,6 +40,8 @@ from smartcomm.models import (
     Receipt,
     ReceiptLine,
     RfmCalculation,
+    Segment,
+    SegmentMembership,
     Store,
     WebEvent,
 )
@@ -163,6 +169,25 @@ class RfmCell:
     calculated_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Membership:
+    """A segment or target audience the customer is in, and since when (entered, or added)."""
+
+    id: int
+    name: str
+    since: datetime
+    member_count: int
+
+
+@dataclass
+class Memberships:
+    segments: list[Membership] = field(default_factory=list)
+    audiences: list[Membership] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.segments) + len(self.audiences)
+
+
 @dataclass
 class ReceiptsSection:
     page: Page[ReceiptRow]
@@ -176,6 +201,7 @@ class ProfilePages:
     receipts: int = 1
     events: int = 1
     web_events: int = 1
+    communications: int = 1
 
 
 @dataclass
@@ -191,6 +217,8 @@ class Profile:
     web_events: Page[WebEventRow]
     containers: list[ContainerView]
     rfm: RfmCell | None = None
+    memberships: Memberships = field(default_factory=Memberships)
+    communications: Communications | None = None
 
 
 class ProfileRepository:
@@ -228,25 +256,30 @@ class ProfileRepository:
     def events(self, customer_id: int, params: PageParams) -> Page[EventRow]:
         owned = Event.customer_id == customer_id
         statement = (
-            select(Event, EventSource.name)
+            select(Event, EventSource.code, EventSource.name)
             .outerjoin(EventSource, EventSource.id == Event.source_id)
             .where(owned)
             .order_by(Event.occurred_at.desc(), Event.id.desc())
         )
-        rows = [EventRow(event, source) for event, source in self._page(statement, params)]
+        rows = [
+            EventRow(event, _source_name(code, name)) for event, code, name in self._page(statement, params)
+        ]
         return Page(rows, self._count(Event, owned), params.page, params.size)
 
     def web_events(self, customer_id: int, params: PageParams) -> Page[WebEventRow]:
         owned = WebEvent.customer_id == customer_id
         statement = (
-            select(WebEvent, EventSource.name, Product.name, Category.name)
+            select(WebEvent, EventSource.code, EventSource.name, Product.name, Category.name)
             .outerjoin(EventSource, EventSource.id == WebEvent.source_id)
             .outerjoin(Product, Product.id == WebEvent.product_id)
             .outerjoin(Category, Category.id == WebEvent.category_id)
             .where(owned)
             .order_by(WebEvent.occurred_at.desc(), WebEvent.id.desc())
         )
-        rows = [WebEventRow(*row) for row in self._page(statement, params)]
+        rows = [
+            WebEventRow(event, _source_name(code, name), product, category)
+            for event, code, name, product, category in self._page(statement, params)
+        ]
         return Page(rows, self._count(WebEvent, owned), params.page, params.size)
 
     def containers(self, customer_id: int) -> list[ContainerView]:
@@ -282,6 +315,25 @@ class ProfileRepository:
         found = self.session.execute(statement).first()
         return None if found is None else RfmCell(found[0], found[1])
 
+    def memberships(self, customer_id: int) -> Memberships:
+        """The segments the customer is in as of their last builds, and the customer's target audiences."""
+        segments = (
+            select(Segment.id, Segment.name, SegmentMembership.entered_at, Segment.member_count)
+            .join(SegmentMembership, SegmentMembership.segment_id == Segment.id)
+            .where(SegmentMembership.customer_id == customer_id, SegmentMembership.exited_at.is_(None))
+            .order_by(Segment.name, Segment.id)
+        )
+        audiences = (
+            select(Audience.id, Audience.name, AudienceMember.added_at, Audience.member_count)
+            .join(AudienceMember, AudienceMember.audience_id == Audience.id)
+            .where(AudienceMember.customer_id == customer_id)
+            .order_by(Audience.name, Audience.id)
+        )
+        return Memberships(
+            [Membership(*row) for row in self.session.execute(segments)],
+            [Membership(*row) for row in self.session.execute(audiences)],
+        )
+
     def custom_fields(self, customer: Customer) -> list[CustomFieldValue]:
         """Custom fields shown in the profile, in the configured profile order, with the customer's values."""
         values = customer.custom or {}
@@ -296,6 +348,10 @@ class ProfileRepository:
 
     def _count(self, model: type[Receipt | Event | WebEvent], condition: ColumnElement[bool]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(model).where(condition)) or 0)
+
+
+def _source_name(code: str | None, name: str | None) -> str | None:
+    return None if name is None else display_name("event_source", code, name)
 
 
 def _latest_addition(view: ContainerView) -> datetime:
@@ -320,12 +376,17 @@ class ProfileService:
             web_events=self.web_events(session, customer.id, pages.web_events),
             containers=repository.containers(customer.id),
             rfm=repository.rfm(customer.id),
+            memberships=repository.memberships(customer.id),
+            communications=communications(session, customer.id, pages.communications),
         )
 
     def section(
         self, session: Session, customer_id: int, name: str, pages: ProfilePages
-    ) -> ReceiptsSection | Page[EventRow] | Page[WebEventRow]:
-        """One paged section on its own (receipts, events or web_events), for paging inside the profile."""
+    ) -> ReceiptsSection | Page[EventRow] | Page[WebEventRow] | Communications:
+        """One paged section on its own (receipts, events, web_events or communications), for paging inside
+        the profile."""
+        if name == "communications":
+            return communications(session, customer_id, pages.communications)
         if name == "receipts":
             return self.receipts(session, customer_id, pages.receipts)
         if name == "events":

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Sequence
+from itertools import permutations
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.repository import Repository
@@ -56,6 +71,76 @@ def lowered_forms(typed: str, is_sqlite: bool) -> list[str]:
     return list(dict.fromkeys(spelling.translate(_ASCII_LOWER) for spelling in spellings))
 
 
+# The parts of a full name; a search of two or three words may give them in any order.
+NAME_PARTS = ("last_name", "first_name", "middle_name")
+
+
+def full_name_matches(words: Sequence[str], is_sqlite: bool) -> list[Any]:
+    """A full name typed in any order: "Ильин Эдуард Гертрудович", "эдуард ильин", "Эдуард Гертрудович Ильин".
+
+    Each word names a different part; the last word may still be being typed, so it is a prefix. One of
+    the words is the last name: every alternative starts from a lookup on the lower(last_name) index (a
+    customer without a last name from lower(last_name) IS NULL), so a full-name search never reads the
+    whole base. The alternatives are meant to be OR-ed at the top of the WHERE clause, where SQLite can
+    use an index for each of them."""
+    typed = [(word, index == len(words) - 1) for index, word in enumerate(words)]
+    alternatives = [
+        and_(found, _other_parts(typed[:at] + typed[at + 1 :], is_sqlite))
+        for at, (word, is_prefix) in enumerate(typed)
+        for found in _last_name_is(word, is_prefix, is_sqlite)
+    ]
+    if len(words) < len(NAME_PARTS):
+        alternatives.append(and_(func.lower(Customer.last_name).is_(None), _other_parts(typed, is_sqlite)))
+    return alternatives
+
+
+def last_name_starts(typed: str, is_sqlite: bool) -> list[Any]:
+    """Prefix ranges on lower(last_name), one per stored spelling (each can use the expression index)."""
+    lowered = func.lower(Customer.last_name)
+    return [and_(lowered >= form, lowered < form + "\uffff") for form in lowered_forms(typed, is_sqlite)]
+
+
+def _last_name_is(word: str, is_prefix: bool, is_sqlite: bool) -> list[Any]:
+    if is_prefix:
+        return last_name_starts(word, is_sqlite)
+    return [func.lower(Customer.last_name).in_(lowered_forms(word, is_sqlite))]
+
+
+def _holds_receipt(number: str, is_sqlite: bool) -> Any:
+    """The customers of the receipts with this number."""
+    holders = select(Receipt.customer_id).where(Receipt.number == number)
+    if is_sqlite:
+        return Customer.id.in_(holders)
+    # PostgreSQL cannot use an index for IN (subquery) inside an OR, and then reads every customer for
+    # every search; an array computed once beforehand (an InitPlan) keeps the primary key in the plan.
+    found = select(func.array_agg(Receipt.customer_id)).where(Receipt.number == number).scalar_subquery()
+    return Customer.id == any_(cast(found, ARRAY(BigInteger)))
+
+
+def _other_parts(typed: Sequence[tuple[str, bool]], is_sqlite: bool) -> Any:
+    """The words (word, is_prefix) are the first and middle names, in either order, one word a part."""
+    parts = (Customer.first_name, Customer.middle_name)
+    return or_(
+        *(
+            and_(
+                *(
+                    _part_is(column, word, is_prefix, is_sqlite)
+                    for column, (word, is_prefix) in zip(order, typed, strict=True)
+                )
+            )
+            for order in permutations(parts, len(typed))
+        )
+    )
+
+
+def _part_is(column: Any, word: str, is_prefix: bool, is_sqlite: bool) -> Any:
+    # Only ever tested on the rows the last-name index found: folding every script costs nothing here.
+    folded, lowered = (func.unicode_lower(column) if is_sqlite else func.lower(column)), word.lower()
+    if is_prefix:
+        return and_(folded >= lowered, folded < lowered + "\uffff")
+    return folded == lowered
+
+
 class CustomerRepository(Repository[Customer]):
     model = Customer
 
@@ -103,12 +188,9 @@ class CustomerRepository(Repository[Customer]):
             Customer.external_id == text_query,
             Customer.card_number == text_query,
             Customer.email == normalize_email(text_query).value,
-            Customer.id.in_(select(Receipt.customer_id).where(Receipt.number == text_query)),
+            _holds_receipt(text_query, is_sqlite),
             # Prefix ranges on lower(last_name) use the expression index on both databases.
-            *(
-                and_(func.lower(Customer.last_name) >= form, func.lower(Customer.last_name) < form + "\uffff")
-                for form in lowered_forms(text_query, is_sqlite)
-            ),
+            *last_name_starts(text_query, is_sqlite),
         ]
         phone = normalize_phone(text_query, default_country)
         if phone.valid:
@@ -116,14 +198,9 @@ class CustomerRepository(Repository[Customer]):
         if text_query.isdigit():
             conditions.append(Customer.id == int(text_query))
         words = text_query.split()
-        if len(words) > 1:
-            conditions.append(and_(*(self._names_word(word, is_sqlite) for word in words)))
+        if 1 < len(words) <= len(NAME_PARTS):
+            conditions.extend(full_name_matches(words, is_sqlite))
         return or_(*conditions)
-
-    @staticmethod
-    def _names_word(word: str, is_sqlite: bool) -> Any:
-        forms = lowered_forms(word, is_sqlite)
-        return or_(func.lower(Customer.first_name).in_(forms), func.lower(Customer.last_name).in_(forms))
 
     def refresh_aggregates(self, customer_ids: Iterable[int]) -> None:
         """Recompute the purchase aggregates of these customers from their receipts (set-based)."""

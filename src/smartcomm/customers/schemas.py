@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from smartcomm.kit.errors import InvalidInput
 from smartcomm.kit.time import known_time_zones
+from smartcomm.kit.types import InputModel
 
 Channel = Literal["email", "sms", "viber", "push"]
 SubscriptionValue = Literal["Y", "N", "ND"]
@@ -17,7 +18,7 @@ SubscriptionValue = Literal["Y", "N", "ND"]
 _GENDERS = {"m": "m", "male": "m", "м": "m", "f": "f", "female": "f", "ж": "f"}
 
 
-class ChannelPermissions(BaseModel):
+class ChannelPermissions(InputModel):
     """Consent per channel as a whole; channels not sent stay unchanged."""
 
     model_config = ConfigDict(extra="forbid")
@@ -28,7 +29,7 @@ class ChannelPermissions(BaseModel):
     push: bool | None = None
 
 
-class CustomerFields(BaseModel):
+class CustomerFields(InputModel):
     """A customer's profile, contacts, consent and custom fields (everything but the id)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -103,7 +104,7 @@ class CustomerPut(CustomerFields):
         return CustomerIn.model_validate({**sent, "external_id": external_id})
 
 
-class CustomerBatchIn(BaseModel):
+class CustomerBatchIn(InputModel):
     customers: list[CustomerIn] = Field(min_length=1, max_length=1000)
 
 
@@ -155,7 +156,7 @@ class CustomerOut(BaseModel):
     updated_at: datetime
 
 
-class PushTokenIn(BaseModel):
+class PushTokenIn(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     token: str = Field(min_length=8, max_length=512)
@@ -164,7 +165,7 @@ class PushTokenIn(BaseModel):
     device_id: str | None = Field(default=None, max_length=128)
 
 
-class ContactsIn(BaseModel):
+class ContactsIn(InputModel):
     """Contacts to add or replace: the e-mail and phone, and any number of push tokens."""
 
     model_config = ConfigDict(extra="forbid")
@@ -174,7 +175,7 @@ class ContactsIn(BaseModel):
     push_tokens: list[PushTokenIn] = Field(default_factory=list, max_length=50)
 
 
-class SubscriptionsIn(BaseModel):
+class SubscriptionsIn(InputModel):
     """{category code: {channel: Y | N | ND}}. Y subscribes, N unsubscribes, ND removes from the category;
     categories and channels not mentioned stay unchanged."""
 

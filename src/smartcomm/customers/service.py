@@ -25,10 +25,10 @@ from smartcomm.customers.schemas import (
 from smartcomm.fields.repository import FieldRepository
 from smartcomm.fields.values import clean_custom_values
 from smartcomm.kit.errors import FieldError, InvalidInput, NotFound
+from smartcomm.kit.outbox import publish
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.models import Customer, MailingCategory, PushToken
 from smartcomm.models.customers import CHANNELS
-from smartcomm.segments.changes import customers_changed
 from smartcomm.settings.schemas import GeneralSettings
 from smartcomm.settings.service import settings_service
 
@@ -62,6 +62,55 @@ SUBSCRIPTION_VALUES = {"Y": True, "N": False, "ND": None}
 
 def snapshot(customer: Customer) -> dict[str, Any]:
     return {name: getattr(customer, name) for name in AUDITED}
+
+
+def permissions(customer: Customer) -> dict[str, bool]:
+    return {f"allow_{channel}": getattr(customer, f"allow_{channel}") for channel in CHANNELS}
+
+
+def consent_change(
+    customer: Customer, changes: dict[str, list[Any]], categories: dict[str, list[Any]] | None = None
+) -> dict[str, Any] | None:
+    """One customer's entry of a `consent.changed` event: the channels switched off and on as a whole (from
+    audited `changes` of allow_*) and the category subscriptions changed ({"<code>.<channel>": [before,
+    after]}); None when consent did not change."""
+    moves = {channel: changes.get(f"allow_{channel}") for channel in CHANNELS}
+    off = [channel for channel, move in moves.items() if move == [True, False]]
+    on = [channel for channel, move in moves.items() if move == [False, True]]
+    if not (off or on or categories):
+        return None
+    return {
+        "customer_id": customer.id,
+        "external_id": customer.external_id,
+        "channels_off": off,
+        "channels_on": on,
+        "categories": categories or {},
+    }
+
+
+def publish_consent(session: Session, actor: Actor, entries: Sequence[dict[str, Any] | None]) -> None:
+    """One `consent.changed` event for these customers' entries (`consent_change`), if any changed."""
+    changed = [entry for entry in entries if entry is not None]
+    if not changed:
+        return
+    payload = {"customers": changed, "source": actor.kind, "actor": actor.label}
+    if len(changed) == 1:
+        publish(session, "consent.changed", customer_id=changed[0]["customer_id"], payload=payload)
+    else:
+        publish(session, "consent.changed", customer_ids=[e["customer_id"] for e in changed], payload=payload)
+
+
+def publish_change(
+    session: Session, actor: Actor, customer: Customer, changes: dict[str, list[Any]], *, created: bool
+) -> None:
+    """customer.created or customer.changed (with the names of the fields changed), and consent.changed
+    when a channel permission moved."""
+    if not changes:
+        return
+    kind = "customer.created" if created else "customer.changed"
+    payload = {"external_id": customer.external_id, "fields": sorted(changes)}
+    publish(session, kind, customer_id=customer.id, payload=payload)
+    publish_consent(session, actor, [consent_change(customer, changes)])
 
 
 @dataclass
@@ -133,7 +182,7 @@ class CustomerService:
                 changes=changes,
                 object_label=customer.full_name,
             )
-        customers_changed(session, [customer.id])
+        publish_change(session, actor, customer, changes, created=created)
         return customer, created
 
     def upsert_batch(self, session: Session, actor: Actor, items: Sequence[CustomerIn]) -> CustomerBatchOut:
@@ -141,6 +190,7 @@ class CustomerService:
         repository = CustomerRepository(session)
         context = IntakeContext.load(session)
         existing = repository.by_external_ids([item.external_id for item in items])
+        permissions_before = {key: permissions(customer) for key, customer in existing.items()}
         errors: list[FieldError] = []
         touched: dict[str, Customer] = {}
         new: set[str] = set()
@@ -165,7 +215,18 @@ class CustomerService:
             action="upsert",
             changes={"created": [None, created_count], "updated": [None, len(outcomes) - created_count]},
         )
-        customers_changed(session, (outcome.id for outcome in outcomes))
+        created_ids = [outcome.id for outcome in outcomes if outcome.created]
+        customer_ids = [outcome.id for outcome in outcomes]
+        publish(session, "customers.changed", customer_ids=customer_ids, payload={"created_ids": created_ids})
+        publish_consent(
+            session,
+            actor,
+            [
+                consent_change(customer, diff(before, permissions(customer)))
+                for key, customer in touched.items()
+                if (before := permissions_before.get(key)) is not None
+            ],
+        )
         return CustomerBatchOut(created=created_count, updated=len(outcomes) - created_count, items=outcomes)
 
     def set_permissions(
@@ -280,7 +341,7 @@ class CustomerService:
                 changes=changes,
                 object_label=customer.full_name,
             )
-            customers_changed(session, [customer.id])
+            publish_consent(session, actor, [consent_change(customer, {}, changes)])
 
     def _apply(
         self, customer: Customer, data: CustomerIn, context: IntakeContext, path: str
@@ -354,10 +415,10 @@ class CustomerService:
         extra: dict[str, int] | None = None,
     ) -> None:
         session.flush()
-        customers_changed(session, [customer.id])
         changes = diff(before, snapshot(customer))
         if extra and any(extra.values()):
             changes |= {key: [None, value] for key, value in extra.items() if value}
+        publish_change(session, actor, customer, changes, created=False)
         if changes:
             audit_service.record(
                 session,

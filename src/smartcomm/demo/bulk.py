@@ -227,10 +227,18 @@ class BulkWriter:
 
     def _existing_indexes(self, table: Table) -> list[Index]:
         """The model's secondary indexes that the database really has (only those are dropped and rebuilt)."""
-        present = {found["name"] for found in inspect(self.connection).get_indexes(table.name)}
+        present = self._index_names(table)
         return sorted(
             (index for index in table.indexes if index.name in present), key=lambda index: str(index.name)
         )
+
+    def _index_names(self, table: Table) -> set[str]:
+        if self.is_sqlite:  # expression indexes are not reflected on SQLite: read its catalogue
+            rows = self.connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table.name,)
+            )
+            return {str(name) for (name,) in rows}
+        return {str(found["name"]) for found in inspect(self.connection).get_indexes(table.name)}
 
     def finish(self, tables: Sequence[Table]) -> None:
         """Move PostgreSQL sequences past the ids written, then refresh the planner statistics."""

@@ -44,10 +44,16 @@ from smartcomm.models import Base
 # The tables a load fills, in the order their foreign keys need.
 TABLE_NAMES = ("customers", "receipts", "receipt_lines", *list(BLOCK_COLUMNS)[2:])
 TABLES: dict[str, Table] = {name: Base.metadata.tables[name] for name in TABLE_NAMES}
+# The demo retailer is a Russian chain: its own records (mailing categories, example segments) are named
+# in Russian like its customers, stores and products, whatever the interface language.
 MAILING_CATEGORIES = (
-    {"code": "news", "name": "News", "description": "Company news, new stores and collections"},
-    {"code": "promotions", "name": "Promotions", "description": "Sales, discounts and seasonal offers"},
-    {"code": "personal_offers", "name": "Personal offers", "description": "Offers picked for the customer"},
+    {"code": "news", "name": "Новости", "description": "Новости сети, новые магазины и коллекции"},
+    {"code": "promotions", "name": "Акции", "description": "Распродажи, скидки и сезонные предложения"},
+    {
+        "code": "personal_offers",
+        "name": "Персональные предложения",
+        "description": "Предложения, подобранные для покупателя",
+    },
 )
 CONTAINERS = (
     {"code": "cart", "name": "Cart", "description": "Products added to the cart", "is_system": True},

@@ -1,6 +1,7 @@
 """What a new installation shows on its first start: a few example segments and a first RFM calculation.
 
-Without them the Segments and RFM pages of a fresh demo would be empty until the schedule runs.
+Without them the Segments and RFM pages of a fresh demo would be empty until the schedule runs. The
+segments belong to the demo retailer, a Russian chain, and are named in Russian like its other records.
 """
 
 from __future__ import annotations
@@ -40,25 +41,25 @@ def example_segments(promotions_id: int | None) -> list[SegmentIn]:
         )
     return [
         SegmentIn(
-            name="Bought in the last 90 days",
-            description="At least one receipt in the last 90 days",
+            name="Покупали за последние 90 дней",
+            description="Хотя бы один чек за последние 90 дней",
             rules=_all_of(_condition("purchases.count", "gte", 1, **LAST_90_DAYS)),
         ),
         SegmentIn(
-            name="Sleeping for half a year",
-            description="Bought before, but not in the last 180 days: candidates for a win-back",
+            name="Спят полгода",
+            description="Покупали раньше, но не за последние 180 дней: кандидаты на возврат",
             rules=_all_of(
                 _condition("purchases.count", "gte", 1), _condition("purchases.days_since_last", "gte", 180)
             ),
         ),
         SegmentIn(
-            name="Frequent buyers who read our promotions",
-            description="Five receipts or more in 90 days and subscribed to the promotions by e-mail",
+            name="Частые покупатели, читающие наши акции",
+            description="Пять чеков и больше за 90 дней и подписка на акции по e-mail",
             rules=_all_of(*loyal),
         ),
         SegmentIn(
-            name="Birthday within a week",
-            description="For the birthday greeting",
+            name="День рождения в ближайшую неделю",
+            description="Для поздравления с днём рождения",
             rules=_all_of(_condition("profile.days_to_birthday", "lte", 7)),
         ),
     ]

@@ -94,15 +94,18 @@ def _insert_skipping(dialect: str, table: Table) -> Any:
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=["message_id"])
 
 
-def insert_skipping_duplicates(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+def insert_skipping_duplicates(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert rows in one statement; a row whose message_id is already stored is skipped by the database's
-    unique constraint (atomic even between concurrent requests). Returns the number inserted."""
+    unique constraint (atomic even between concurrent requests). Returns the ids inserted."""
     if not rows:
-        return 0
+        return []
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name == "postgresql":
-        return len(session.execute(_insert_skipping(dialect.name, table), list(rows)).all())
+        return list(session.execute(_insert_skipping(dialect.name, table), list(rows)).scalars())
+    # The transaction holds SQLite's write lock and each row takes the highest id + 1 (a skipped one
+    # takes none): the rows inserted have the ids that follow the highest before.
+    before = int(session.scalar(select(func.max(table.c.id))) or 0)
     # SQLite: one executemany of the driver, each value converted by its column's own bind processor —
     # SQLAlchemy's handling of each row's parameters cost more than the insert itself.
     names = tuple(rows[0])
@@ -112,7 +115,7 @@ def insert_skipping_duplicates(session: Session, table: Table, rows: Sequence[di
     try:
         cursor.executemany(statement, values)
         # SQLite's executemany adds up the rows each step inserted; a skipped duplicate adds nothing.
-        return int(cursor.rowcount)
+        return list(range(before + 1, before + 1 + int(cursor.rowcount)))
     finally:
         cursor.close()
 
@@ -180,29 +183,30 @@ class EventRepository:
         self.session = session
 
     def insert(self, rows: Sequence[dict[str, Any]]) -> int:
-        return insert_skipping_duplicates(self.session, events, rows)
+        return len(insert_skipping_duplicates(self.session, events, rows))
 
-    def insert_new(self, batches: Sequence[Sequence[dict[str, Any]]]) -> list[int]:
+    def insert_new(
+        self, batches: Sequence[Sequence[dict[str, Any]]]
+    ) -> tuple[list[list[dict[str, Any]]], list[int]]:
         """Insert the rows of every batch in one statement, skipping a message id that is stored already
-        or came earlier in the batches; returns how many rows of each batch were stored.
+        or came earlier in the batches; returns the rows of each batch that were stored, and their ids.
 
         On SQLite the transaction holds the write lock, so the look-up is exact. On PostgreSQL the unique
         index still skips an event that a concurrent request stored in between; it is then counted as
         stored in both answers."""
         given = [row["message_id"] for batch in batches for row in batch if row["message_id"] is not None]
         seen = stored_message_ids(self.session, events, given) if given else set()
-        fresh: list[dict[str, Any]] = []
-        counts: list[int] = []
+        stored: list[list[dict[str, Any]]] = []
         for batch in batches:
-            before = len(fresh)
+            kept: list[dict[str, Any]] = []
             for row in batch:
                 message_id = row["message_id"]
                 if message_id is None or message_id not in seen:
                     seen.add(message_id)
-                    fresh.append(row)
-            counts.append(len(fresh) - before)
-        insert_skipping_duplicates(self.session, events, fresh)
-        return counts
+                    kept.append(row)
+            stored.append(kept)
+        ids = insert_skipping_duplicates(self.session, events, [row for kept in stored for row in kept])
+        return stored, ids
 
     def for_customer(self, customer_id: int, params: PageParams) -> Page[Any]:
         """A customer's events with their source codes, newest first."""
@@ -236,7 +240,8 @@ class WebEventRepository:
     def stored_message_ids(self, message_ids: Sequence[str]) -> set[str]:
         return stored_message_ids(self.session, web_events, message_ids)
 
-    def insert(self, rows: Sequence[dict[str, Any]]) -> int:
+    def insert(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert web events (skipping a stored message id); returns the ids inserted."""
         return insert_skipping_duplicates(self.session, web_events, rows)
 
     def for_customer(self, customer_id: int, params: PageParams) -> Page[WebEvent]:

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from smartcomm.containers.schemas import ContainerAction
+from smartcomm.kit.types import InputModel, JsonObject, RowId
 
 WebEventKind = Literal[
     "visit", "product_view", "category_view", "section_view", "container_change", "login", "order_complete"
@@ -25,14 +26,16 @@ WebEventKind = Literal[
 REFERENCE_KIND_NAMES = {"user_visit": "visit", "user_login": "login"}
 
 
-class EventIn(BaseModel):
+class EventIn(InputModel):
     """A customer event (give the customer) or a system event (no customer: it concerns everyone)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=100, examples=["called_call_centre"])
     customer_external_id: str | None = Field(default=None, min_length=1, max_length=64)
-    customer_id: int | None = Field(default=None, description="Platform id, instead of customer_external_id")
+    customer_id: RowId | None = Field(
+        default=None, description="Platform id, instead of customer_external_id"
+    )
     occurred_at: AwareDatetime | None = Field(default=None, description="With an offset; now when omitted")
     source: str | None = Field(
         default=None,
@@ -40,7 +43,10 @@ class EventIn(BaseModel):
         max_length=64,
         description="Event source code; the system source when omitted",
     )
-    context: dict[str, Any] = Field(default_factory=dict, description="Variables of the event, kept as sent")
+    context: JsonObject = Field(
+        default_factory=dict,
+        description="Variables of the event, kept as sent: at most 16 KB as JSON and 5 levels deep",
+    )
     message_id: str | None = Field(
         default=None,
         min_length=1,
@@ -55,7 +61,7 @@ class EventIn(BaseModel):
         return self
 
 
-class EventBatchIn(BaseModel):
+class EventBatchIn(InputModel):
     events: list[EventIn] = Field(min_length=1, max_length=1000)
 
 
@@ -74,7 +80,7 @@ class EventOut(BaseModel):
     received_at: datetime
 
 
-class WebEventIn(BaseModel):
+class WebEventIn(InputModel):
     """One behaviour on a site or app. The reference tracker's field names are accepted too:
     `name` (with `user_visit`/`user_login`), `client_id`, `date`, `source_id`, `session_id`,
     `product_id`, `category_id`, `container`, `quantity`, `price`."""
@@ -93,7 +99,9 @@ class WebEventIn(BaseModel):
         max_length=64,
         validation_alias=AliasChoices("customer_external_id", "client_id"),
     )
-    customer_id: int | None = Field(default=None, description="Platform id, instead of customer_external_id")
+    customer_id: RowId | None = Field(
+        default=None, description="Platform id, instead of customer_external_id"
+    )
     occurred_at: AwareDatetime | None = Field(
         default=None, validation_alias=AliasChoices("occurred_at", "date"), description="Now when omitted"
     )
@@ -134,7 +142,7 @@ class WebEventIn(BaseModel):
     quantity: Decimal | None = Field(default=None, ge=0, max_digits=15, decimal_places=3)
     price: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
     url: str | None = Field(default=None, max_length=2000)
-    context: dict[str, Any] = Field(default_factory=dict)
+    context: JsonObject = Field(default_factory=dict, description="At most 16 KB as JSON and 5 levels deep")
     message_id: str | None = Field(default=None, min_length=1, max_length=128)
 
     @field_validator("kind", mode="before")
@@ -143,7 +151,7 @@ class WebEventIn(BaseModel):
         return REFERENCE_KIND_NAMES.get(value, value) if isinstance(value, str) else value
 
 
-class WebEventBatchIn(BaseModel):
+class WebEventBatchIn(InputModel):
     web_events: list[WebEventIn] = Field(min_length=1, max_length=1000)
 
 

@@ -14,9 +14,9 @@ from smartcomm.audit.service import audit_service
 from smartcomm.events.repository import EventRepository, EventSourceRepository, SourceRef, customer_ids
 from smartcomm.events.schemas import EventBatchOut, EventIn, EventOut
 from smartcomm.kit.errors import FieldError, InvalidInput
+from smartcomm.kit.outbox import publish
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import utcnow
-from smartcomm.segments.changes import customers_changed
 
 
 def customer_reference_error(where: str, external_id: str | None) -> FieldError:
@@ -79,8 +79,9 @@ class EventService:
             except InvalidInput as error:
                 outcomes.append(error)
         valid = [rows for rows in outcomes if not isinstance(rows, Exception)]
-        accepted = iter(EventRepository(session).insert_new(valid))
-        customers_changed(session, (row["customer_id"] for rows in valid for row in rows))
+        stored, ids = EventRepository(session).insert_new(valid)
+        _publish_occurred(session, stored, ids)
+        accepted = iter(len(rows) for rows in stored)
         answers: list[EventBatchOut | Exception] = []
         history: list[dict[str, Any]] = []
         for submission, outcome in zip(submissions, outcomes, strict=True):
@@ -179,6 +180,16 @@ class EventService:
             "message_id": item.message_id,
             "received_at": now,
         }
+
+
+def _publish_occurred(session: Session, stored: Sequence[Sequence[dict[str, Any]]], ids: list[int]) -> None:
+    """One `event.occurred` for all the events a group stored: their ids (a subscriber reads the events,
+    context and all, by id — copying every context into the payload cost the intake a fifth of its
+    writing time), their names and customers."""
+    rows = [row for batch in stored for row in batch]
+    if ids:
+        payload = {"event_ids": ids, "names": sorted({row["name"] for row in rows})}
+        publish(session, "event.occurred", customer_ids=[row["customer_id"] for row in rows], payload=payload)
 
 
 event_service = EventService()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service
 from smartcomm.containers.repository import ContainerRepository
-from smartcomm.containers.service import ItemChange, container_service
+from smartcomm.containers.service import ItemChange, container_change, container_service
 from smartcomm.events.repository import (
     CategoryRef,
     ClassifierRef,
@@ -29,10 +29,10 @@ from smartcomm.events.schemas import EventBatchOut, WebEventIn, WebEventOut, Web
 from smartcomm.events.service import customer_reference_error, source_error
 from smartcomm.events.sessions import SessionClaim, SessionTracker
 from smartcomm.kit.errors import FieldError, InvalidInput
+from smartcomm.kit.outbox import publish
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import utcnow
 from smartcomm.models.events import ANONYMOUS_HISTORY_DAYS
-from smartcomm.segments.changes import customers_changed
 
 # The field each kind cannot do without.
 REQUIRED_FIELDS = {"product_view": "sku", "category_view": "category", "section_view": "section"}
@@ -281,15 +281,14 @@ class WebEventService:
         states = [tracker.assign(event.claim()) for event in fresh]
         tracker.save()
         self._save_visitors(session, fresh, resolver.visitors)
-        accepted = WebEventRepository(session).insert(
-            [event.row(state.id) for event, state in zip(fresh, states, strict=True)]
-        )
+        rows = [event.row(state.id) for event, state in zip(fresh, states, strict=True)]
+        ids = WebEventRepository(session).insert(rows)
         self._apply_containers(session, fresh)
-        customers_changed(session, (event.customer_id for event in fresh))
+        _publish_occurred(session, rows, ids)
         for event in fresh:
             if event.item.kind == "login" and event.visitor_id and event.customer_id is not None:
                 self.identify(session, event.visitor_id, event.customer_id, event.occurred_at)
-        return accepted
+        return len(ids)
 
     def identify(self, session: Session, visitor_id: str, customer_id: int, at: datetime) -> None:
         """Attach the visitor's anonymous behaviour of the last 60 days to the customer (set-based) and
@@ -311,7 +310,7 @@ class WebEventService:
         WebEventRepository(session).attach_visitor(visitor_id, customer_id, since)
         SessionRepository(session).attach_visitor(visitor_id, customer_id, since)
         EventRepository(session).attach_visitor(visitor_id, customer_id, since)
-        customers_changed(session, [customer_id])
+        publish(session, "customer.identified", customer_id=customer_id, payload={"visitor_id": visitor_id})
 
     def for_customer(self, session: Session, customer_id: int, params: PageParams) -> Page[WebEventOut]:
         """A customer's web events, newest first."""
@@ -369,6 +368,8 @@ class WebEventService:
 
     @staticmethod
     def _apply_containers(session: Session, events: Sequence[ResolvedWebEvent]) -> None:
+        """Apply the container changes of customers' events; one `container.changed` for all of them."""
+        changed: list[dict[str, Any]] = []
         for event in events:
             item = event.item
             if event.container_id is None or event.customer_id is None:
@@ -387,6 +388,23 @@ class WebEventService:
                 changes,
                 event.occurred_at,
             )
+            entry = container_change(
+                event.customer_id, str(item.container), item.container_action, changes, event.occurred_at
+            )
+            changed.append(entry)
+        if changed:
+            customer_ids = [entry["customer_id"] for entry in changed]
+            publish(session, "container.changed", customer_ids=customer_ids, payload={"changes": changed})
+
+
+def _publish_occurred(session: Session, rows: Sequence[dict[str, Any]], ids: list[int]) -> None:
+    """One `web_event.occurred` for a batch with customers' events (anonymous ones reach subscribers once
+    their visitor is identified: `customer.identified`): the ids of the web events stored (a subscriber
+    reads them by id), their kinds and customers."""
+    customers = [row["customer_id"] for row in rows if row["customer_id"] is not None]
+    if ids and customers:
+        payload = {"web_event_ids": ids, "kinds": sorted({row["kind"] for row in rows})}
+        publish(session, "web_event.occurred", customer_ids=customers, payload=payload)
 
 
 web_event_service = WebEventService()

@@ -9,23 +9,36 @@ from typing import Any
 
 from smartcomm.kit.errors import FieldError
 from smartcomm.kit.time import ensure_utc
+from smartcomm.kit.types import MAX_INT64, NUL_MESSAGE
+
+# The caps of custom values by type. Text is kept in the row's JSON, so a long text makes every read of
+# the row longer; numbers are compared in SQL, where they must fit a 64-bit integer or a double exactly.
+MAX_TEXT_LENGTH = 1000
+MAX_DECIMAL = Decimal(10) ** 15
+MAX_DECIMAL_DIGITS = 21
 
 
 def _to_string(value: Any) -> str:
     if isinstance(value, (dict, list)):
         raise ValueError("expected text")
-    return str(value)
+    text = str(value)
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValueError(f"at most {MAX_TEXT_LENGTH} characters")
+    if "\x00" in text:
+        raise ValueError(NUL_MESSAGE)
+    return text
 
 
 def _to_integer(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a whole number")
-    if isinstance(value, int):
-        return value
     text = str(value).strip()
-    if not text.lstrip("-").isdigit():
+    if not isinstance(value, int) and not (text.lstrip("-").isascii() and text.lstrip("-").isdigit()):
         raise ValueError("expected a whole number")
-    return int(text)
+    number = value if isinstance(value, int) else int(text)
+    if abs(number) > MAX_INT64:
+        raise ValueError(f"expected a whole number between -{MAX_INT64} and {MAX_INT64}")
+    return number
 
 
 def _to_decimal(value: Any) -> str:
@@ -37,6 +50,8 @@ def _to_decimal(value: Any) -> str:
         raise ValueError("expected a number") from error
     if not number.is_finite():
         raise ValueError("expected a number")
+    if abs(number) >= MAX_DECIMAL or len(number.as_tuple().digits) > MAX_DECIMAL_DIGITS:
+        raise ValueError(f"expected a number below 10^15 with at most {MAX_DECIMAL_DIGITS} digits")
     return str(number)
 
 

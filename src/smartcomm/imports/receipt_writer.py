@@ -22,8 +22,8 @@ from smartcomm.catalog.lookups import ProductLookup, StoreLookup
 from smartcomm.customers.repository import CustomerRepository
 from smartcomm.imports.receipt_rows import LineColumns
 from smartcomm.imports.repository import Bulk
+from smartcomm.kit.outbox import publish
 from smartcomm.models.receipts import PURCHASE_STATUSES
-from smartcomm.segments.changes import customers_changed
 
 RECEIPT_COLUMNS = (
     "id", "number", "store_id", "customer_id", "purchased_at", "status", "total", "discount", "bonus_earned",
@@ -114,7 +114,9 @@ class ReceiptBulkWriter:
     def finish(self) -> None:
         """Recompute the purchase aggregates of every customer whose receipts changed; segments follow."""
         CustomerRepository(self.session).refresh_aggregates(self.customers)
-        customers_changed(self.session, self.customers)
+        if self.customers:
+            counts = {"created": self.created, "replaced": self.replaced}
+            publish(self.session, "receipts.imported", customer_ids=self.customers, payload=counts)
 
     def _tally(self, keys: list[ReceiptKey], lines: LineColumns) -> tuple[dict[ReceiptKey, Tally], list[int]]:
         """Each receipt's tally, and each line's position (continuing a receipt an earlier batch began)."""

@@ -15,11 +15,14 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from smartcomm.customers.repository import chunks
+from smartcomm.kit.leases import INTERRUPTED, Claim
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.repository import Repository
+from smartcomm.kit.time import utcnow
 from smartcomm.models import ImportJob, User
 
 RUNNING = ("queued", "checking", "writing")
+CLAIMED = ("checking", "writing")  # a process runs the import: its row names that process
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NAIVE_EPOCH = datetime(1970, 1, 1)
 # PostgreSQL column type -> the type its values are sent as in binary COPY. Text-like columns take the
@@ -50,21 +53,58 @@ class ImportJobRepository(Repository[ImportJob]):
             return None
         return self.session.scalar(select(User.full_name).where(User.id == job.created_by_id))
 
-    def claim(self, job_id: int, now: datetime) -> bool:
-        """Move a queued job to checking; False when another worker took it or it already ran."""
+    def claim(self, job_id: int, owner: str, now: datetime) -> bool:
+        """Move a queued job to checking, run by `owner`; False when another took it or it already ran."""
         statement = (
             update(ImportJob)
             .where(ImportJob.id == job_id, ImportJob.status == "queued")
-            .values(status="checking", started_at=now)
+            .values(status="checking", started_at=now, lease_owner=owner, lease_heartbeat_at=now)
         )
-        return bool(getattr(self.session.execute(statement), "rowcount", 0))
+        return _changed(self.session.execute(statement))
 
-    def set_progress(self, job_id: int, **values: Any) -> None:
-        self.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+    def set_progress(self, job_id: int, owner: str, **values: Any) -> bool:
+        """Write the progress or the outcome of a job `owner` still runs, renewing its lease; False when
+        the job is no longer its own (it was found interrupted), and then nothing is written."""
+        statement = (
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status.in_(CLAIMED), ImportJob.lease_owner == owner)
+            .values(lease_heartbeat_at=utcnow(), **values)
+        )
+        return _changed(self.session.execute(statement))
+
+    def claims(self) -> list[Claim]:
+        """The imports some process is checking or writing, with their owners and heartbeats."""
+        statement = select(ImportJob.id, ImportJob.lease_owner, ImportJob.lease_heartbeat_at).where(
+            ImportJob.status.in_(CLAIMED)
+        )
+        return [Claim(*row) for row in self.session.execute(statement)]
+
+    def interrupt(self, claim: Claim, now: datetime) -> bool:
+        """Mark failed ("interrupted") an import whose process is gone, unless it moved on meanwhile."""
+        statement = (
+            update(ImportJob)
+            .where(
+                ImportJob.id == claim.id,
+                ImportJob.status.in_(CLAIMED),
+                ImportJob.lease_owner.is_not_distinct_from(claim.owner),
+                ImportJob.lease_heartbeat_at.is_not_distinct_from(claim.heartbeat_at),
+            )
+            .values(status="failed", message=INTERRUPTED, finished_at=now)
+        )
+        return _changed(self.session.execute(statement))
+
+    def has_later_import(self, job: ImportJob) -> bool:
+        """Whether the same file was imported again after this job (run again, or its valid rows)."""
+        statement = select(ImportJob.id).where(ImportJob.file_path == job.file_path, ImportJob.id > job.id)
+        return self.session.scalar(statement.limit(1)) is not None
 
     def any_running(self, ids: Sequence[int]) -> bool:
         statement = select(ImportJob.id).where(ImportJob.id.in_(ids), ImportJob.status.in_(RUNNING))
         return self.session.scalar(statement.limit(1)) is not None
+
+
+def _changed(result: Any) -> bool:
+    return bool(getattr(result, "rowcount", 0))
 
 
 class Bulk:

@@ -51,11 +51,17 @@ def run_file(
     progress: PhaseProgress | None = None,
     actor: Actor | None = None,
 ) -> ImportSummary:
-    """Record the import (it shows in the list of imports) and run it at once."""
+    """Record the import (it shows in the list of imports) and run it at once.
+
+    Imports left running by a command or worker killed before are marked interrupted first: a machine
+    that only ever imports from the command line has no worker to notice them.
+    """
     who = actor or Actor.system("command line")
+    import_service.reap()
     with session_scope() as session:
         job = import_service.register(
-            session, who, kind=kind, path=Path(path), valid_rows_only=options.valid_rows_only
-        )
+            session, who, kind=kind, path=Path(path), valid_rows_only=options.valid_rows_only,
+            classifier=options.classifier,
+        )  # fmt: skip
         job_id = job.id
     return import_service.run(job_id, options=options, actor=who, progress=progress)

@@ -8,7 +8,7 @@ the spooled records in batches inside ONE transaction, so a crash half-way write
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import gc
 import io
 import re
@@ -54,10 +54,12 @@ from smartcomm.imports.schemas import (
 )
 from smartcomm.imports.spool import Spool
 from smartcomm.imports.writers import CustomerWriter, ProductWriter
+from smartcomm.kit.csvfile import SafeCsvWriter
 from smartcomm.kit.db import session_scope
 from smartcomm.kit.errors import InvalidInput, NotFound
 from smartcomm.kit.i18n import lazy
-from smartcomm.kit.jobs import enqueue_after_commit
+from smartcomm.kit.jobs import enqueue_after_commit, pause_point
+from smartcomm.kit.leases import INTERRUPTED, Claim, Heartbeat, LeaseLost, this_process
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import utcnow
 from smartcomm.models import ImportJob, User
@@ -98,7 +100,9 @@ class ImportService:
         if kind not in KINDS:
             raise InvalidInput.for_field("kind", "choose customers, receipts or products")
         path = store_upload(content, file_name)
-        job = self._add(session, actor, kind, Path(file_name).name or "import.csv", path, valid_rows_only)
+        job = self._add(
+            session, actor, kind, Path(file_name).name or "import.csv", path, ImportOptions(valid_rows_only)
+        )
         self._enqueue(session, job)
         return job
 
@@ -115,19 +119,47 @@ class ImportService:
         rejected = self.get(session, job_id)
         if not self.can_import_valid_rows(rejected):
             raise InvalidInput(lazy("This import cannot be run again for its valid rows"))
-        job = self._add(session, actor, rejected.kind, rejected.file_name, Path(rejected.file_path), True)
+        options = ImportOptions(True, rejected.classifier)
+        job = self._add(session, actor, rejected.kind, rejected.file_name, Path(rejected.file_path), options)
+        self._enqueue(session, job)
+        return job
+
+    def can_run_again(self, session: Session, job: ImportJob) -> bool:
+        """An import interrupted by the end of its process can run again while its file is here, unless
+        the file was imported again since."""
+        return (
+            is_interrupted(job) and Path(job.file_path).is_file()
+            and not ImportJobRepository(session).has_later_import(job)
+        )  # fmt: skip
+
+    def run_again(self, session: Session, actor: Actor, job_id: int) -> ImportJob:
+        """Queue the file of an interrupted import again, as it was asked for (audited)."""
+        interrupted = self.get(session, job_id)
+        if not self.can_run_again(session, interrupted):
+            raise InvalidInput(lazy("This import cannot be run again"))
+        options = ImportOptions(interrupted.valid_rows_only, interrupted.classifier)
+        path = Path(interrupted.file_path)
+        job = self._add(session, actor, interrupted.kind, interrupted.file_name, path, options)
+        audit_service.record(
+            session, actor, object_type="import", object_id=job.id, action="run_again",
+            changes={"kind": [None, job.kind], "file": [None, job.file_name],
+                     "interrupted_import": [None, interrupted.id]},
+            object_label=job.file_name,
+        )  # fmt: skip
         self._enqueue(session, job)
         return job
 
     def register(
-        self, session: Session, actor: Actor, *, kind: str, path: Path, valid_rows_only: bool
-    ) -> ImportJob:
+        self, session: Session, actor: Actor, *, kind: str, path: Path, valid_rows_only: bool,
+        classifier: str | None = None,
+    ) -> ImportJob:  # fmt: skip
         """Record an import of a file already on this machine (the command line runs it at once)."""
         if kind not in KINDS:
             raise InvalidInput.for_field("kind", "choose customers, receipts or products")
         if not path.is_file():
             raise InvalidInput.for_field("file", f"no file at {path}")
-        return self._add(session, actor, kind, path.name, path.resolve(), valid_rows_only)
+        options = ImportOptions(valid_rows_only, classifier)
+        return self._add(session, actor, kind, path.name, path.resolve(), options)
 
     def get(self, session: Session, job_id: int) -> ImportJob:
         job = ImportJobRepository(session).get(job_id)
@@ -146,23 +178,40 @@ class ImportService:
         self, job_id: int, *, options: ImportOptions | None = None, actor: Actor | None = None,
         progress: PhaseProgress | None = None,
     ) -> ImportSummary:  # fmt: skip
-        """Run a queued import to its end (opens and commits its own transactions)."""
+        """Run a queued import to its end (opens and commits its own transactions).
+
+        The job is claimed for this process and its lease renewed while it runs; LeaseLost is raised,
+        with nothing more written, when the reaper took it for interrupted meanwhile.
+        """
+        owner = this_process()
         with session_scope() as session:
             repository = ImportJobRepository(session)
-            claimed = repository.claim(job_id, utcnow())
+            claimed = repository.claim(job_id, owner, utcnow())
             job = repository.get(job_id)
             if job is None:
                 raise NotFound("Import", job_id)
             if not claimed:
                 return summary_of(job)  # another worker ran it, or it already ended
             actor = actor or _actor_of(session, job)
-        run_options = options or ImportOptions(valid_rows_only=job.valid_rows_only)
-        return ImportRun(job, run_options, actor, progress or _no_progress).execute()
+        run_options = options or ImportOptions(job.valid_rows_only, job.classifier)
+        with Heartbeat(lambda: _renew(job_id, owner)) as heartbeat:
+            lease = JobLease(job_id, owner, heartbeat)
+            return ImportRun(job, run_options, actor, progress or _no_progress, lease).execute()
+
+    def reap(self) -> list[int]:
+        """Mark failed ("interrupted") every import being checked or written whose process is gone.
+
+        Nothing of such an import was written: its rows are written in one transaction, which ended
+        with its process. Returns the ids of the imports marked.
+        """
+        with session_scope(read_only=True) as session:
+            gone = [claim for claim in ImportJobRepository(session).claims() if claim.is_gone()]
+        return [claim.id for claim in gone if _interrupt(claim)]
 
     def errors_csv(self, job: ImportJob) -> str:
         """The stored row errors of an import as CSV text (row, column, message)."""
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SafeCsvWriter(buffer, delimiter=",")
         writer.writerow(["row", "column", "message"])
         for error in job.errors:
             writer.writerow([error.get("row"), error.get("column"), error.get("message")])
@@ -174,14 +223,45 @@ class ImportService:
         enqueue_after_commit(session, run_import, job.id)
 
     def _add(
-        self, session: Session, actor: Actor, kind: str, file_name: str, path: Path, valid_rows_only: bool
+        self, session: Session, actor: Actor, kind: str, file_name: str, path: Path, options: ImportOptions
     ) -> ImportJob:
         job = ImportJob(
-            kind=kind, file_name=file_name[:255], file_path=str(path), valid_rows_only=valid_rows_only,
-            status="queued", errors=[], created_by_id=actor.user_id if actor.kind == "user" else None,
+            kind=kind, file_name=file_name[:255], file_path=str(path), classifier=options.classifier,
+            valid_rows_only=options.valid_rows_only, status="queued", errors=[],
+            created_by_id=actor.user_id if actor.kind == "user" else None,
         )  # fmt: skip
         ImportJobRepository(session).add(job)
         return job
+
+
+def is_interrupted(job: ImportJob) -> bool:
+    """Whether the import stopped with its process (a worker or a command killed), writing nothing."""
+    return job.status == "failed" and job.message == INTERRUPTED
+
+
+@dataclass(frozen=True)
+class JobLease:
+    """This process's hold on an import: every write of its progress or outcome goes through it."""
+
+    job_id: int
+    owner: str
+    heartbeat: Heartbeat
+
+    def write(self, session: Session, **values: Any) -> None:
+        """Write progress or the outcome in `session`; LeaseLost when the job is no longer this one's."""
+        self.heartbeat.check()
+        if not ImportJobRepository(session).set_progress(self.job_id, self.owner, **values):
+            raise LeaseLost(f"import {self.job_id} was marked interrupted; this run stopped")
+
+
+def _renew(job_id: int, owner: str) -> bool:
+    with session_scope() as session:
+        return ImportJobRepository(session).set_progress(job_id, owner)
+
+
+def _interrupt(claim: Claim) -> bool:
+    with session_scope() as session:
+        return ImportJobRepository(session).interrupt(claim, utcnow())
 
 
 def store_upload(content: BinaryIO, file_name: str) -> Path:
@@ -271,8 +351,11 @@ class Plan:
 class ImportRun:
     """One run of one import job, from the first row checked to the last row written."""
 
-    def __init__(self, job: ImportJob, options: ImportOptions, actor: Actor, progress: PhaseProgress) -> None:
+    def __init__(
+        self, job: ImportJob, options: ImportOptions, actor: Actor, progress: PhaseProgress, lease: JobLease
+    ) -> None:
         self.job_id, self.kind, self.file_name = job.id, job.kind, job.file_name
+        self.lease = lease
         self.path = Path(job.file_path)
         self.options = options
         self.actor = actor
@@ -300,8 +383,11 @@ class ImportRun:
         except FileNotFoundError:
             self.log.add(RowError(1, "file", "the uploaded file is gone; upload it again"))
             return self._reject()
+        except LeaseLost:
+            raise  # the reaper's verdict stands: nothing more is written
         except Exception as error:
-            self._finish(status="failed", message=f"The import stopped: {error}"[:1000])
+            with contextlib.suppress(LeaseLost):
+                self._finish(status="failed", message=f"The import stopped: {error}"[:1000])
             raise
 
     # --- first pass: check every row -----------------------------------------------------------------
@@ -318,6 +404,7 @@ class ImportRun:
             self.total_rows += len(batch)
             self.progress("checking", self.total_rows, max(estimate, self.total_rows))
             self._checkpoint(processed_rows=self.total_rows, error_rows=self.log.error_rows)
+            pause_point("imports.checking")
         return checker
 
     def _context(self, session: Session) -> CheckContext:
@@ -343,6 +430,7 @@ class ImportRun:
                 self.progress("writing", written, to_write)
                 if separate_progress:
                     self._checkpoint(processed_rows=written)
+                pause_point("imports.writing")
             counts = plan.finish()
             self._record(session, written, counts)
             summary = self._finish(session=session, status="done", imported_rows=written)
@@ -417,7 +505,7 @@ class ImportRun:
 
     def _checkpoint(self, **values: Any) -> None:
         with session_scope() as session:
-            ImportJobRepository(session).set_progress(self.job_id, **values)
+            self.lease.write(session, **values)
 
     def _finish(self, *, status: str, session: Session | None = None, **values: Any) -> ImportSummary:
         values = {
@@ -425,7 +513,7 @@ class ImportRun:
             "errors": [error.as_dict() for error in self.log.report()], "finished_at": utcnow(), **values,
         }  # fmt: skip
         if session is not None:
-            ImportJobRepository(session).set_progress(self.job_id, **values)
+            self.lease.write(session, **values)
         else:
             self._checkpoint(**values)
         return ImportSummary(

@@ -20,8 +20,8 @@ from smartcomm.customers.repository import chunks
 from smartcomm.imports.formats import PHONE_ZONE, CategoryRef, CustomerRecord, ProductRecord
 from smartcomm.imports.repository import update_by_key
 from smartcomm.imports.schemas import ImportRejected, RowError
+from smartcomm.kit.outbox import publish
 from smartcomm.models import Category, Customer, Product
-from smartcomm.segments.changes import customers_changed
 
 customers = cast(Table, Customer.__table__)
 products = cast(Table, Product.__table__)
@@ -74,7 +74,10 @@ class CustomerWriter:
         stored = self._stored(list(latest))
         created = self._insert([values for key, values in latest.items() if key not in stored])
         self._update([(stored[key], values) for key, values in latest.items() if key in stored])
-        customers_changed(self.session, [*created, *(id_ for id_, _, _ in stored.values())])
+        updated = [id_ for id_, _, _ in stored.values()]
+        for is_new, ids in ((True, created), (False, updated)):
+            if ids:  # one event per batch for the customers it created, one for those it updated
+                publish(self.session, "customers.imported", customer_ids=ids, payload={"created": is_new})
         return len(records)
 
     def _stored(self, external_ids: list[str]) -> dict[str, tuple[int, dict[str, Any], str | None]]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from smartcomm.kit.types import MAX_PAGE
 
 T = TypeVar("T")
 
@@ -14,8 +16,16 @@ MAX_PAGE_SIZE = 500
 
 
 class PageParams(BaseModel):
-    page: int = Field(default=1, ge=1)
+    """A page to read. Page numbers outside 1…MAX_PAGE are moved inside (a link to page 0 or to page
+    10^30 shows the first or a last, empty page): the API refuses them earlier, with a 422."""
+
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     size: int = Field(default=25, ge=1, le=MAX_PAGE_SIZE)
+
+    @field_validator("page", mode="before")
+    @classmethod
+    def _within_bounds(cls, value: Any) -> Any:
+        return min(max(value, 1), MAX_PAGE) if isinstance(value, int) else value
 
     @property
     def offset(self) -> int:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hmac
 import secrets
 import string
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -20,21 +23,51 @@ JWT_ALGORITHM = "HS256"
 JWT_AUDIENCE = "smartcomm-api"
 
 
+# One lane per hash (argon2's default is 4, each a thread of its own), so one password check uses one core.
+ARGON2_PARALLELISM = 1
+
+
 @lru_cache(maxsize=1)
 def _password_hash() -> PasswordHash:
-    hasher = Argon2Hasher(time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_cost)
+    hasher = Argon2Hasher(
+        time_cost=config.argon2_time_cost,
+        memory_cost=config.argon2_memory_cost,
+        parallelism=ARGON2_PARALLELISM,
+    )
     return PasswordHash((hasher,))
 
 
+@lru_cache(maxsize=1)
+def _hashing_slots() -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(config.effective_password_hash_concurrency)
+
+
+@contextmanager
+def password_hashing_slot() -> Iterator[None]:
+    """Hold one of the process's few password-hashing slots: sign-in attempts queue here instead of
+    running on every core at once."""
+    with _hashing_slots():
+        yield
+
+
 def hash_password(password: str) -> str:
-    return str(_password_hash().hash(password))
+    with password_hashing_slot():
+        return str(_password_hash().hash(password))
 
 
 def verify_password(password: str, password_hash: str) -> bool:
+    return verify_and_update_password(password, password_hash)[0]
+
+
+def verify_and_update_password(password: str, password_hash: str) -> tuple[bool, str | None]:
+    """Whether the password matches, and a new hash when the stored one was made with other parameters
+    (a hash of 4 lanes still costs 4 threads per check until it is replaced)."""
     try:
-        return bool(_password_hash().verify(password, password_hash))
+        with password_hashing_slot():
+            valid, updated = _password_hash().verify_and_update(password, password_hash)
     except Exception:  # a malformed stored hash is a failed login, not a crash
-        return False
+        return False, None
+    return bool(valid), (str(updated) if updated else None)
 
 
 # Computed once so that a login for an unknown user costs as much as one for a known user.

@@ -3,9 +3,13 @@
 from smartcomm.kit.models import Base
 from smartcomm.models.audit import AuditEntry
 from smartcomm.models.catalog import Category, Classifier, Product, Store
+from smartcomm.models.channels import ChannelProvider
+from smartcomm.models.consent import EmailConfirmation, UnsubscribeRecord, WatcherGroup
 from smartcomm.models.containers import Container, ContainerItem, ContainerState
 from smartcomm.models.customers import Customer, PushToken, Subscription
 from smartcomm.models.data_settings import Dictionary, DictionaryItem, FieldDefinition, MailingCategory
+from smartcomm.models.delivery import Message, MessageContent, MessageEvent, TrackedLink
+from smartcomm.models.domain_events import DomainEvent, EventCheckpoint, WebhookDelivery
 from smartcomm.models.events import Event, EventSource, Visitor, WebEvent, WebSession
 from smartcomm.models.intake import IdempotencyRecord, ImportJob
 from smartcomm.models.receipts import Receipt, ReceiptLine
@@ -21,6 +25,7 @@ from smartcomm.models.segments import (
     SegmentMembership,
 )
 from smartcomm.models.settings import SettingValue, StoredFile
+from smartcomm.models.templates import MessageTemplate, MessageTemplateVersion
 from smartcomm.models.users import User
 
 __all__ = [
@@ -30,6 +35,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Category",
+    "ChannelProvider",
     "Classifier",
     "Container",
     "ContainerItem",
@@ -38,12 +44,20 @@ __all__ = [
     "CustomerRfm",
     "Dictionary",
     "DictionaryItem",
+    "DomainEvent",
+    "EmailConfirmation",
     "Event",
+    "EventCheckpoint",
     "EventSource",
     "FieldDefinition",
     "IdempotencyRecord",
     "ImportJob",
     "MailingCategory",
+    "Message",
+    "MessageContent",
+    "MessageEvent",
+    "MessageTemplate",
+    "MessageTemplateVersion",
     "Product",
     "PushToken",
     "Receipt",
@@ -57,8 +71,12 @@ __all__ = [
     "Store",
     "StoredFile",
     "Subscription",
+    "TrackedLink",
+    "UnsubscribeRecord",
     "User",
     "Visitor",
+    "WatcherGroup",
     "WebEvent",
     "WebSession",
+    "WebhookDelivery",
 ]

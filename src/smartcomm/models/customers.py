@@ -46,6 +46,10 @@ class Customer(TimestampMixin, Base):
     # Contacts: the normalised value when valid, else the value as given (shown with a warning).
     email: Mapped[str | None] = mapped_column(String(254))
     email_valid: Mapped[bool] = mapped_column(default=False)
+    # Double opt-in: the address the customer confirmed through the signed link, and when. E-mail goes to
+    # the current address only while it is that one (when double opt-in is on).
+    confirmed_email: Mapped[str | None] = mapped_column(String(254))
+    email_confirmed_at: Mapped[datetime | None]
     phone: Mapped[str | None] = mapped_column(String(32))
     phone_valid: Mapped[bool] = mapped_column(default=False)
     phone_type: Mapped[str | None] = mapped_column(String(16))  # mobile | landline | other

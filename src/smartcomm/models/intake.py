@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from smartcomm.kit.leases import LeasedJob
 from smartcomm.kit.models import Base
 from smartcomm.kit.time import utcnow
 
@@ -24,8 +25,11 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
-class ImportJob(Base):
-    """A CSV import: its file, mode, progress and the row-level error report."""
+class ImportJob(LeasedJob, Base):
+    """A CSV import: its file, mode, progress and the row-level error report.
+
+    While it is checked or written the row names the process running it (see `kit.leases`).
+    """
 
     __tablename__ = "import_jobs"
 
@@ -34,7 +38,10 @@ class ImportJob(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     file_path: Mapped[str] = mapped_column(String(1000))
     valid_rows_only: Mapped[bool] = mapped_column(default=False)
+    # The catalogue version SKUs belong to (products and receipt lines; the main one when empty).
+    classifier: Mapped[str | None] = mapped_column(String(64))
     # queued | checking (first pass) | writing (second pass) | done | rejected | failed
+    # ("failed" with the message "interrupted": the process running it stopped; nothing was written)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     total_rows: Mapped[int] = mapped_column(default=0)
     processed_rows: Mapped[int] = mapped_column(default=0)

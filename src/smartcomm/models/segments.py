@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from smartcomm.kit.leases import LeasedJob
 from smartcomm.kit.models import Base, BigId, Money, TimestampMixin
 from smartcomm.kit.time import utcnow
 
@@ -30,16 +31,29 @@ class Segment(TimestampMixin, Base):
     average_receipt: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     ltv: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # purchase amount per member to date
     last_built_at: Mapped[datetime | None]
-    last_build_status: Mapped[str | None] = mapped_column(String(16))  # running | done | failed
+    # running (queued or building) | done | failed
+    last_build_status: Mapped[str | None] = mapped_column(String(16))
     last_build_ms: Mapped[int | None]
     last_build_error: Mapped[str | None] = mapped_column(Text)
     # Bumped when the rules change, so a build started on old rules does not overwrite newer results.
     rules_revision: Mapped[int] = mapped_column(default=1)
 
 
-class SegmentBuild(Base):
+class SegmentBuild(LeasedJob, Base):
+    """One build of a segment. A worker's build is claimed (committed as running, with its owner) before
+    it starts; one whose process stopped is marked failed "interrupted" and built again."""
+
     __tablename__ = "segment_builds"
-    __table_args__ = (Index("ix_segment_builds_segment", "segment_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_segment_builds_segment", "segment_id", "started_at"),
+        # The reaper looks for running builds every minute; the table keeps every build ever made.
+        Index(
+            "ix_segment_builds_running",
+            "status",
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
@@ -116,8 +130,10 @@ class AudienceMember(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class AudienceImport(Base):
-    """A CSV file of customer ids loaded into target audiences, with its counts and unmatched rows."""
+class AudienceImport(LeasedJob, Base):
+    """A CSV file of customer ids loaded into target audiences, with its counts and unmatched rows.
+
+    While it runs the row names the process running it (see `kit.leases`)."""
 
     __tablename__ = "audience_imports"
     __table_args__ = (Index("ix_audience_imports_created", "created_at"),)
@@ -129,7 +145,8 @@ class AudienceImport(Base):
     mode: Mapped[str] = mapped_column(String(16))  # single (one audience) | per_row (an audience per row)
     audience_id: Mapped[int | None] = mapped_column(ForeignKey("audiences.id", ondelete="SET NULL"))
     audience_name: Mapped[str | None] = mapped_column(String(200))  # a new audience the import creates
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
+    # queued | running | done | failed ("failed" with the message "interrupted": its process stopped)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
     rows_read: Mapped[int] = mapped_column(default=0)
     added: Mapped[int] = mapped_column(default=0)
     already_members: Mapped[int] = mapped_column(default=0)
@@ -146,8 +163,10 @@ class AudienceImport(Base):
     finished_at: Mapped[datetime | None]
 
 
-class RfmCalculation(Base):
-    """One RFM scoring of the base: its settings, score thresholds and the count of every R-F-M cell."""
+class RfmCalculation(LeasedJob, Base):
+    """One RFM scoring of the base: its settings, score thresholds and the count of every R-F-M cell.
+
+    A worker's calculation names the process running it while it runs (see `kit.leases`)."""
 
     __tablename__ = "rfm_calculations"
     __table_args__ = (Index("ix_rfm_calculations_started", "started_at"),)

@@ -7,13 +7,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from smartcomm.kit.types import InputModel, RowId
 
 Money = Decimal
 ReceiptStatus = Literal["paid", "returned", "cancelled"]
 
 
-class ReceiptLineIn(BaseModel):
+class ReceiptLineIn(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     sku: str = Field(min_length=1, max_length=64)
@@ -35,7 +38,7 @@ class ReceiptLineIn(BaseModel):
         return max(Decimal("0"), (self.quantity * self.price - self.discount).quantize(Decimal("0.01")))
 
 
-class ReceiptIn(BaseModel):
+class ReceiptIn(InputModel):
     """A receipt; the same (store, number) sent again replaces the stored one."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -43,7 +46,9 @@ class ReceiptIn(BaseModel):
     number: str = Field(min_length=1, max_length=64)
     store: str = Field(min_length=1, max_length=64, description="Store code (unknown codes create a store)")
     customer_external_id: str | None = Field(default=None, min_length=1, max_length=64)
-    customer_id: int | None = Field(default=None, description="Platform id, instead of customer_external_id")
+    customer_id: RowId | None = Field(
+        default=None, description="Platform id, instead of customer_external_id"
+    )
     purchased_at: datetime
     status: ReceiptStatus = "paid"
     total: Decimal | None = Field(
@@ -56,8 +61,21 @@ class ReceiptIn(BaseModel):
     discount: Decimal = Field(default=Decimal("0"), ge=0, max_digits=16, decimal_places=2)
     bonus_earned: Decimal = Field(default=Decimal("0"), ge=0, max_digits=16, decimal_places=2)
     bonus_spent: Decimal = Field(default=Decimal("0"), ge=0, max_digits=16, decimal_places=2)
-    lines: list[ReceiptLineIn] = Field(default_factory=list, max_length=1000)
+    lines: list[ReceiptLineIn] = Field(
+        default_factory=list,
+        max_length=1000,
+        validate_default=True,
+        description="The lines; a receipt may come without them (its header only) when it gives `total`",
+    )
     custom: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("lines")
+    @classmethod
+    def _lines_or_total(cls, lines: list[ReceiptLineIn], info: ValidationInfo) -> list[ReceiptLineIn]:
+        # A receipt without lines has nothing to sum: only its header can say what was paid.
+        if not lines and info.data.get("total") is None:
+            raise PydanticCustomError("lines_or_total", "give at least one line, or the receipt's total")
+        return lines
 
     @model_validator(mode="after")
     def _one_customer_reference(self) -> ReceiptIn:
@@ -68,7 +86,7 @@ class ReceiptIn(BaseModel):
         return self
 
 
-class ReceiptBatchIn(BaseModel):
+class ReceiptBatchIn(InputModel):
     receipts: list[ReceiptIn] = Field(min_length=1, max_length=1000)
 
 

@@ -15,10 +15,10 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from smartcomm.customers.repository import CustomerRepository, chunks
+from smartcomm.kit.outbox import publish
 from smartcomm.kit.time import utcnow
 from smartcomm.models import Receipt, ReceiptLine
 from smartcomm.models.receipts import PURCHASE_STATUSES
-from smartcomm.segments.changes import customers_changed
 
 receipts = cast(Table, Receipt.__table__)
 lines = cast(Table, ReceiptLine.__table__)
@@ -67,6 +67,20 @@ class WriteResult:
     customer_ids: set[int]
 
 
+def _written_entry(receipt_id: int, record: ReceiptRecord, replaced: bool) -> dict[str, Any]:
+    """One receipt as the `receipt.written` event carries it."""
+    return {
+        "id": receipt_id,
+        "customer_id": record.customer_id,
+        "store_id": record.store_id,
+        "number": record.number,
+        "status": record.status,
+        "total": str(record.total),
+        "purchased_at": record.purchased_at.isoformat(),
+        "replaced": replaced,
+    }
+
+
 class ReceiptWriter:
     def __init__(self, session: Session, *, refresh_aggregates: bool = True) -> None:
         self.session = session
@@ -85,7 +99,8 @@ class ReceiptWriter:
         customers = {r.customer_id for r in unique.values()} | {existing[k][1] for k in existing}
         if self.refresh_aggregates:
             CustomerRepository(self.session).refresh_aggregates(customers)
-        customers_changed(self.session, customers)
+        written = [_written_entry(ids_by_key[key], r, key in existing) for key, r in unique.items()]
+        publish(self.session, "receipt.written", customer_ids=customers, payload={"receipts": written})
         ordered_ids = [ids_by_key[record.key] for record in records]
         return WriteResult(ordered_ids, len(fresh), len(resent), customers)
 

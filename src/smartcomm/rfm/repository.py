@@ -34,6 +34,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from smartcomm.customers.repository import chunks
 from smartcomm.kit.db import postgres_settings
+from smartcomm.kit.leases import INTERRUPTED, Claim
 from smartcomm.kit.models import BigId
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.models import Customer, CustomerRfm, Receipt, RfmCalculation, SegmentMembership
@@ -118,14 +119,52 @@ class RfmRepository:
         self.session.flush()
         return calculation
 
-    def claim(self, calculation_id: int, started_at: datetime) -> bool:
-        """Move a queued calculation to running; False when another worker took it or it is over."""
+    def claim(self, calculation_id: int, owner: str, started_at: datetime) -> bool:
+        """Move a queued calculation to running, run by `owner`; False when another worker took it or it
+        is over."""
         statement = (
             update(RfmCalculation)
             .where(RfmCalculation.id == calculation_id, RfmCalculation.status == "queued")
-            .values(status="running", started_at=started_at)
+            .values(status="running", started_at=started_at, lease_owner=owner, lease_heartbeat_at=started_at)
         )
-        return bool(self.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+        return _changed(self.session.execute(statement))
+
+    def renew(self, calculation_id: int, owner: str | None, now: datetime, **values: Any) -> bool:
+        """Renew the lease of a calculation `owner` still runs (None: one run in a single transaction,
+        which names no owner), writing `values` with it; False when it no longer does (it was found
+        interrupted), and then nothing is written. On PostgreSQL the row stays locked until commit."""
+        statement = (
+            update(RfmCalculation)
+            .where(
+                RfmCalculation.id == calculation_id,
+                RfmCalculation.status.in_(("queued", "running")),
+                RfmCalculation.lease_owner.is_not_distinct_from(owner),
+            )
+            .values(lease_heartbeat_at=now, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return _changed(self.session.execute(statement))
+
+    def claims(self) -> list[Claim]:
+        """The running calculations, with their owners and heartbeats."""
+        statement = select(
+            RfmCalculation.id, RfmCalculation.lease_owner, RfmCalculation.lease_heartbeat_at
+        ).where(RfmCalculation.status == "running")
+        return [Claim(*row) for row in self.session.execute(statement)]
+
+    def interrupt(self, claim: Claim, now: datetime) -> bool:
+        """Mark failed ("interrupted") a calculation whose process is gone, unless it moved on meanwhile."""
+        statement = (
+            update(RfmCalculation)
+            .where(
+                RfmCalculation.id == claim.id,
+                RfmCalculation.status == "running",
+                RfmCalculation.lease_owner.is_not_distinct_from(claim.owner),
+                RfmCalculation.lease_heartbeat_at.is_not_distinct_from(claim.heartbeat_at),
+            )
+            .values(status="failed", error=INTERRUPTED, finished_at=now)
+        )
+        return _changed(self.session.execute(statement))
 
     def latest(self, *statuses: str) -> RfmCalculation | None:
         """The most recently started calculation, of these statuses when given."""
@@ -308,6 +347,10 @@ class RfmRepository:
         if self.dialect == "sqlite":
             return func.unixepoch(instant, type_=BigInteger)
         return cast(func.floor(extract("epoch", instant)), BigInteger)
+
+
+def _changed(result: Any) -> bool:
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _newest_first(statuses: Sequence[str]) -> Select[RfmCalculation]:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service
 from smartcomm.kit.errors import FieldError, InvalidInput, NotFound
-from smartcomm.kit.jobs import enqueue_after_commit
+from smartcomm.kit.jobs import enqueue_after_commit, pause_point
+from smartcomm.kit.leases import Claim, LeaseLost
 from smartcomm.kit.models import Money
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import ensure_utc, utcnow
@@ -63,18 +64,34 @@ class RfmService:
         """A queued calculation for a job to claim (the schedule's own runs)."""
         return self._new(session, trigger, "queued")
 
-    def claim(self, session: Session, calculation_id: int) -> bool:
-        """Mark a queued calculation running; False when it already ran or another worker has it."""
-        return RfmRepository(session).claim(calculation_id, utcnow())
+    def claim(self, session: Session, calculation_id: int, owner: str) -> bool:
+        """Mark a queued calculation run by `owner`; False when it already ran or another worker has it."""
+        return RfmRepository(session).claim(calculation_id, owner, utcnow())
 
-    def calculate(self, session: Session, calculation_id: int) -> RfmCalculation:
-        """Score the whole population of a claimed calculation and store its thresholds and cells."""
+    def renew(self, session: Session, calculation_id: int, owner: str) -> bool:
+        """Renew the lease of a calculation `owner` runs; False once it was found interrupted."""
+        return RfmRepository(session).renew(calculation_id, owner, utcnow())
+
+    def calculate(self, session: Session, calculation_id: int, owner: str | None = None) -> RfmCalculation:
+        """Score the whole population of a claimed calculation and store its thresholds and cells.
+
+        The scores and the calculation's row are written in this one transaction; the row last, once
+        `owner` is confirmed to still run it (LeaseLost otherwise: the caller rolls everything back).
+        Changed any earlier, the row would stay locked on PostgreSQL and the heartbeat could not renew it.
+        """
         repository = RfmRepository(session)
         calculation = repository.get(calculation_id)
         if calculation is None:
             raise NotFound("RFM calculation", calculation_id)
         clock, now = time.perf_counter(), utcnow()
-        population = self._replace_scores(repository, calculation.id, self._window(session, calculation, now))
+        current = self._settings_now(session)
+        window = Window(now - timedelta(days=current.period_days), now, current.base_segment_id)
+        population = self._replace_scores(repository, calculation.id, window)
+        pause_point("rfm.calculate")
+        if not repository.renew(calculation_id, owner, utcnow()):
+            raise LeaseLost(f"RFM calculation {calculation_id} was marked interrupted; this run stopped")
+        # The settings at the moment the calculation runs are the ones it records.
+        calculation.period_days, calculation.base_segment_id = current.period_days, current.base_segment_id
         self._summarise(calculation, population)
         calculation.status, calculation.finished_at = "done", utcnow()
         calculation.duration_ms = int((time.perf_counter() - clock) * 1000)
@@ -86,15 +103,32 @@ class RfmService:
         calculation = self._new(session, trigger, "running")
         return self.calculate(session, calculation.id)
 
-    def record_failure(self, session: Session, calculation_id: int, error: str) -> None:
-        """Keep a failed calculation visible (its own transaction was rolled back)."""
-        calculation = RfmRepository(session).get(calculation_id)
+    def record_failure(
+        self, session: Session, calculation_id: int, error: str, owner: str | None = None
+    ) -> None:
+        """Keep a failed calculation visible (its own transaction was rolled back); one that `owner` no
+        longer runs (found interrupted) keeps that verdict."""
+        repository = RfmRepository(session)
+        calculation = repository.get(calculation_id)
         if calculation is None:
             return
-        calculation.status, calculation.error = "failed", error[:4000]
-        calculation.finished_at = utcnow()
-        calculation.duration_ms = _milliseconds(ensure_utc(calculation.started_at), calculation.finished_at)
-        session.flush()
+        now = utcnow()
+        duration = _milliseconds(ensure_utc(calculation.started_at), now)
+        values = {"status": "failed", "error": error[:4000], "finished_at": now, "duration_ms": duration}
+        if repository.renew(calculation_id, owner, now, **values):
+            session.refresh(calculation)
+
+    def gone_claims(self, session: Session) -> list[Claim]:
+        """The running calculations whose process is gone (see `kit.leases`)."""
+        return [claim for claim in RfmRepository(session).claims() if claim.is_gone()]
+
+    def interrupt(self, session: Session, claim: Claim) -> bool:
+        """Mark failed ("interrupted") a calculation whose process is gone, unless it moved on meanwhile.
+
+        Nothing of it was written: its scores and its row change in one transaction, which ended with
+        its process; the scores of the previous calculation stay.
+        """
+        return RfmRepository(session).interrupt(claim, utcnow())
 
     def due(self, session: Session, now: datetime | None = None) -> bool:
         """Whether the schedule should start a calculation: none is running and the last is old enough."""
@@ -171,13 +205,11 @@ class RfmService:
         )  # fmt: skip
         return RfmRepository(session).add(calculation)
 
-    def _window(self, session: Session, calculation: RfmCalculation, now: datetime) -> Window:
-        # The settings at the moment the calculation runs are the ones it records.
+    def _settings_now(self, session: Session) -> RfmSettings:
         current = self.settings(session)
         if current.base_segment_id is not None and session.get(Segment, current.base_segment_id) is None:
             raise NotFound("Base segment", current.base_segment_id)
-        calculation.period_days, calculation.base_segment_id = current.period_days, current.base_segment_id
-        return Window(now - timedelta(days=current.period_days), now, current.base_segment_id)
+        return current
 
     def _replace_scores(self, repository: RfmRepository, calculation_id: int, window: Window) -> Population:
         # Everything is read before the old scores go, so they stay in place as long as possible.

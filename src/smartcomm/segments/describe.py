@@ -6,12 +6,14 @@ user's language and the project's currency, so the domain stays free of presenta
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from smartcomm.kit.i18n import LazyString, lazy, ngettext
+from smartcomm.kit.i18n import DEFAULT_LANGUAGE, LazyString, current_language, gettext_, lazy, ngettext
 from smartcomm.segments.catalog import channel_label
 from smartcomm.segments.rules import Condition, Group, Period, SegmentRules
 from smartcomm.segments.schemas import MetricOut
@@ -204,3 +206,165 @@ def _period(value: Any) -> list[Token]:
             ("day", period.end),
         ]
     return []
+
+
+# ---------------------------------------------------------------- problems in words
+
+# The checks of the metrics speak the API's language (English, metric keys, operator codes); the builder
+# shows the same problems by the metric's label, in the user's language. Each entry reads one shape of
+# message; anything else keeps its text with the metric keys replaced by their labels.
+VALUE_KINDS: dict[str, LazyString] = {
+    "integer": lazy("a whole number"),
+    "number": lazy("a number"),
+    "money": lazy("an amount"),
+    "date": lazy("a date"),
+    "datetime": lazy("a date"),
+    "string": lazy("a text"),
+}
+_KEY = r"[\w.:-]+"
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """What the message is about: the condition's metric (None when unknown) and its parameters."""
+
+    metric: MetricOut | None
+
+    @property
+    def label(self) -> str:
+        return self.metric.label if self.metric else str(lazy("this attribute"))
+
+    def param_label(self, name: str) -> str:
+        specs = {spec.name: spec.label for spec in self.metric.params} if self.metric else {}
+        return specs.get(name, name)
+
+
+def word_problem(message: str, metric_key: str | None, metrics: dict[str, MetricOut]) -> str:
+    """A problem of a condition as the builder shows it: the metric by its label, translated."""
+    problem = _Problem(metrics.get(metric_key or ""))
+    translated = gettext_(message)
+    if found := _reworded(message, problem):
+        return found
+    if translated != message or current_language() == DEFAULT_LANGUAGE:
+        return _labelled(translated, metrics)
+    # A check worded only in English: say which condition, in the user's language, without the details.
+    return gettext_("Check the condition “%(metric)s”: it is not filled in correctly") % {
+        "metric": problem.label
+    }
+
+
+def _reworded(message: str, problem: _Problem) -> str | None:
+    for pattern, wording in _WORDINGS:
+        found = re.fullmatch(pattern, message.strip())
+        if found:
+            return wording(problem, *found.groups())
+    return None
+
+
+def _labelled(message: str, metrics: dict[str, MetricOut]) -> str:
+    """The message with every metric key in it replaced by the metric's label in quotes."""
+    return re.sub(
+        _KEY, lambda m: f"“{metrics[m.group(0)].label}”" if m.group(0) in metrics else m.group(0), message
+    )
+
+
+def _operator(code: str) -> str:
+    return SYMBOLS.get(code) or str(WORDS.get(code, code))
+
+
+def _unknown_metric(problem: _Problem, key: str) -> str:
+    return str(lazy("This attribute no longer exists; choose another one"))
+
+
+def _not_valid(problem: _Problem, value: str, kind: str) -> str:
+    expected = str(VALUE_KINDS.get(kind, kind))
+    return gettext_("“%(value)s” is not %(kind)s") % {"value": value.strip("'\""), "kind": expected}
+
+
+def _wrong_operator(problem: _Problem, operator: str, *_rest: str) -> str:
+    text = gettext_("“%(operator)s” cannot be used with “%(metric)s”: choose another comparison")
+    return text % {"operator": _operator(operator), "metric": problem.label}
+
+
+def _needs_values(problem: _Problem, operator: str, what: str) -> str:
+    if what == "two values":
+        return gettext_("“%(operator)s” needs two values") % {"operator": _operator(operator)}
+    return gettext_("“%(operator)s” needs at least one value") % {"operator": _operator(operator)}
+
+
+def _needs_value(problem: _Problem, _key: str) -> str:
+    return gettext_("Enter a value for “%(metric)s”") % {"metric": problem.label}
+
+
+def _needs_param(problem: _Problem, *names: str) -> str:
+    text = gettext_("“%(metric)s” needs “%(param)s”: choose it in the condition")
+    return text % {"metric": problem.label, "param": problem.param_label(names[-1])}
+
+
+def _choose_param(problem: _Problem, name: str) -> str:
+    return gettext_("Choose “%(param)s” from the list") % {"param": problem.param_label(name)}
+
+
+def _out_of_range(problem: _Problem, value: str) -> str:
+    return gettext_("“%(value)s” is too large") % {"value": value.strip("'\"")}
+
+
+def _too_far_back(problem: _Problem, days: str, months: str) -> str:
+    text = gettext_("“In the last” goes back at most %(days)s days or %(months)s months")
+    return text % {"days": days, "months": months}
+
+
+def _bad_period(problem: _Problem, reason: str) -> str:
+    return _reworded(reason, problem) or str(lazy("Choose a valid period"))
+
+
+def _fixed(text: LazyString) -> Callable[..., str]:
+    return lambda *_problem_and_groups: str(text)
+
+
+def _counted(singular: str, plural: str) -> Callable[..., str]:
+    return lambda _problem, number: ngettext(singular, plural, int(number)) % {"num": int(number)}
+
+
+_WORDINGS: list[tuple[str, Callable[..., str]]] = [
+    (rf"unknown metric '({_KEY})'", _unknown_metric),
+    (r"('.*'|\".*\"|\S+) is not a valid (\w+)", _not_valid),
+    (
+        rf"operator '(\w+)' (does not apply to {_KEY}|is not supported (?:here|for text|for dates))",
+        _wrong_operator,
+    ),
+    (r"operator '(\w+)' cannot be evaluated on an aggregate", _wrong_operator),
+    (r"operator '(\w+)' needs (two values|a list)", _needs_values),
+    (rf"({_KEY}) needs a value", _needs_value),
+    (rf"({_KEY}) needs the parameter '(\w+)'", _needs_param),
+    (r"the condition needs the parameter '(\w+)'", _needs_param),
+    (r"the parameter '(\w+)' (?:is an id\b|names nothing known\b).*", _choose_param),
+    (r"the parameter '(\w+)': .*", _choose_param),
+    (r"('.*'|\".*\"|\S+) is out of range\b.*", _out_of_range),
+    (r"'in the last' goes back at most (\d+) days or (\d+) months", _too_far_back),
+    (
+        r"'in the last' needs a (?:positive )?number of days or months",
+        _fixed(lazy("Enter a number of days or months, at least 1")),
+    ),
+    (r"invalid period: (.*)", _bad_period),
+    (r"a category is given by its id\b.*", _fixed(lazy("Choose a category from the list"))),
+    (r"a context filter needs a key and a value", _fixed(lazy("A context filter needs a key and a value"))),
+    (r"unknown channel '.*'", _fixed(lazy("Choose a channel"))),
+    (r"a period 'last' needs n", _fixed(lazy("Enter a number of days or months, at least 1"))),
+    (r"a period 'between' needs start and end", _fixed(lazy("Enter both days of the period"))),
+    (r"the period starts after it ends", _fixed(lazy("The period starts after it ends"))),
+    (r"the conditions are not valid JSON", _fixed(lazy("The conditions could not be read; reload the page"))),
+    (r"segment \d+ does not exist", _fixed(lazy("A segment in the conditions no longer exists"))),
+    (
+        r"a segment cannot depend on itself, directly or through others",
+        _fixed(lazy("A segment cannot test membership of itself, directly or through other segments")),
+    ),
+    (
+        r"groups may nest at most (\d+) levels",
+        _counted("Groups may nest at most %(num)s level", "Groups may nest at most %(num)s levels"),
+    ),
+    (
+        r"a segment has at most (\d+) conditions",
+        _counted("A segment has at most %(num)s condition", "A segment has at most %(num)s conditions"),
+    ),
+]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from smartcomm.kit.csvfile import SafeCsvWriter
 from smartcomm.kit.i18n import LazyString, lazy
 from smartcomm.kit.time import to_zone
 
@@ -15,7 +15,6 @@ from smartcomm.kit.time import to_zone
 # in locales where "," is the decimal separator.
 BOM = "\ufeff"
 DELIMITER = ";"
-FORMULA_STARTS = ("=", "@", "\t", "\r")
 HEADERS: tuple[LazyString, ...] = (
     lazy("External id"),
     lazy("Last name"),
@@ -39,7 +38,7 @@ def file_name(segment_name: str, segment_id: int) -> str:
 def csv_lines(batches: Iterable[Sequence[Sequence[Any]]], headers: Sequence[str], zone: str) -> Iterator[str]:
     """The header and one chunk of text per batch of member rows (in the order of `HEADERS`)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
+    writer = SafeCsvWriter(buffer, DELIMITER)  # cells that would run as formulas are kept text
     writer.writerow(headers)
     yield BOM + _drain(buffer)
     for batch in batches:
@@ -47,18 +46,14 @@ def csv_lines(batches: Iterable[Sequence[Sequence[Any]]], headers: Sequence[str]
         yield _drain(buffer)
 
 
-def _cells(row: Sequence[Any], zone: str) -> list[str]:
+def _cells(row: Sequence[Any], zone: str) -> list[Any]:
     return [_cell(value, zone) for value in row]
 
 
-def _cell(value: Any, zone: str) -> str:
-    if value is None:
-        return ""
+def _cell(value: Any, zone: str) -> Any:
     if isinstance(value, datetime):
         return to_zone(value, zone).strftime("%Y-%m-%d %H:%M")
-    text = str(value)
-    # A cell starting like a formula would run as one in a spreadsheet: keep it text.
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return value
 
 
 def _drain(buffer: io.StringIO) -> str:

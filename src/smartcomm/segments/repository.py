@@ -99,6 +99,13 @@ class SegmentRepository(Repository[Segment]):
     def all(self) -> list[Segment]:
         return list(self.session.scalars(select(Segment).order_by(Segment.id)))
 
+    def named(self, name: str, other_than: int | None = None) -> Segment | None:
+        """A segment called `name` whatever the case and surrounding spaces (other than `other_than`)."""
+        statement = select(Segment).where(text_lower(func.trim(Segment.name)) == name.strip().lower())
+        if other_than is not None:
+            statement = statement.where(Segment.id != other_than)
+        return self.session.scalar(statement.limit(1))
+
     def definitions(self) -> list[tuple[int, dict[str, Any]]]:
         """Every segment's id and stored rules, by id (what a per-customer refresh compiles)."""
         statement = select(Segment.id, Segment.rules).order_by(Segment.id)

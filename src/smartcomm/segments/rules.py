@@ -6,16 +6,27 @@ Stored as JSON with a version; validated by pydantic on the way in, and against 
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from smartcomm.kit.errors import FieldError, InvalidInput
 from smartcomm.kit.i18n import lazy
+from smartcomm.kit.types import MAX_INT64, JsonObject, check_json, no_nul
 
 RULES_VERSION = 1
 MAX_DEPTH = 6
@@ -44,14 +55,18 @@ class Period(BaseModel):
         return self
 
 
+# A condition's value: JSON of bounded size (a list of values at most), finite numbers, no NUL.
+ConditionValue = Annotated[Any, AfterValidator(check_json)]
+
+
 class Condition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["condition"] = "condition"
-    metric: str = Field(min_length=1, max_length=100)
-    operator: str = Field(min_length=1, max_length=32)
-    value: Any = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    metric: Annotated[str, AfterValidator(no_nul)] = Field(min_length=1, max_length=100)
+    operator: Annotated[str, AfterValidator(no_nul)] = Field(min_length=1, max_length=32)
+    value: ConditionValue = None
+    params: JsonObject = Field(default_factory=dict)
     negate: bool = False
 
 
@@ -218,13 +233,99 @@ def _prune(group: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return {**group, "children": children}, dropped
 
 
+# ---------------------------------------------------------------- references to rows
+
+# Parameter kinds that may name their row by a key instead of an id, and the key's field. A key means the
+# same row in every installation, so a tree that uses keys can be copied from one to another.
+REFERENCE_KEYS = {
+    "category": "code",
+    "product": "sku",
+    "store": "code",
+    "audience": "name",
+    "segment": "name",
+}
+# Kinds whose key is unique within a classifier (the main catalogue unless one is named).
+CLASSIFIED_KINDS = ("category", "product")
+
+
+def reference_id(value: Any) -> int | None:
+    """The id a parameter value names: an integer, a string of digits, or a key object with its resolved
+    `id`. None for anything else (a code or SKU given as plain text); ValueError for an impossible id."""
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()):
+            return None
+        value = int(value)
+    if not isinstance(value, int):
+        return None
+    if not 0 < value <= MAX_INT64:
+        raise ValueError(f"{value} is not a valid id")
+    return value
+
+
+def plain_references(rules: SegmentRules) -> SegmentRules:
+    """A copy of the tree whose key objects are replaced by the ids resolved for them (for the builder
+    and the rules in words, which name rows by id)."""
+    plain = rules.model_copy(deep=True)
+    for _path, condition in plain.conditions():
+        condition.params = {name: _plain(value) for name, value in condition.params.items()}
+    return plain
+
+
+def plain_reference_tree(raw: Any) -> Any:
+    """The same for a tree as JSON data that may not validate as a whole (the builder's input)."""
+    if not isinstance(raw, dict):
+        return raw
+    plain = copy.deepcopy(raw)
+    pending = [plain.get("root")]
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("children"), list):
+            pending.extend(node["children"])
+        elif isinstance(node.get("params"), dict):
+            node["params"] = {name: _plain(value) for name, value in node["params"].items()}
+    return plain
+
+
+def _plain(value: Any) -> Any:
+    try:
+        found = reference_id(value) if isinstance(value, Mapping) else None
+    except ValueError:
+        return value
+    return found if found is not None else value
+
+
+def label_key(value: Any) -> str | None:
+    """How a parameter value is looked up for display: the id (also of a key object), or the plain text
+    of a code; None for what names no row (nothing given, an impossible id)."""
+    try:
+        found = reference_id(value)
+    except ValueError:
+        return None
+    if found is not None:
+        return str(found)
+    if value in (None, "") or isinstance(value, (dict, list)) or str(value).isdigit():
+        return None
+    return str(value)
+
+
 def referenced_segments(rules: SegmentRules) -> set[int]:
     """Ids of the other segments a rule tree tests membership of."""
     found = set()
     for _path, condition in rules.conditions():
-        value = condition.params.get("segment")
-        if condition.metric == "segments.member" and str(value).isdigit():
-            found.add(int(str(value)))
+        if condition.metric != "segments.member":
+            continue
+        try:
+            segment_id = reference_id(condition.params.get("segment"))
+        except ValueError:
+            continue
+        if segment_id is not None:
+            found.add(segment_id)
     return found
 
 

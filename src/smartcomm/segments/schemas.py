@@ -8,10 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from smartcomm.kit.types import InputModel
 from smartcomm.segments.rules import SegmentRules
 
 
-class SegmentIn(BaseModel):
+class SegmentIn(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
@@ -19,7 +20,7 @@ class SegmentIn(BaseModel):
     rules: SegmentRules
 
 
-class SegmentUpdate(BaseModel):
+class SegmentUpdate(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str | None = Field(default=None, min_length=1, max_length=200)

@@ -16,6 +16,7 @@ from smartcomm.audit.service import audit_service, diff
 from smartcomm.customers.repository import CustomerRepository, chunks
 from smartcomm.fields.repository import FieldRepository
 from smartcomm.kit.errors import Conflict, FieldError, InvalidInput, NotFound
+from smartcomm.kit.i18n import lazy
 from smartcomm.kit.jobs import enqueue_after_commit
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import ensure_utc, utcnow
@@ -32,9 +33,17 @@ from smartcomm.segments.materialize import (
     matching_members,
 )
 from smartcomm.segments.metrics import CompileContext
+from smartcomm.segments.references import resolve_references
 from smartcomm.segments.refresh import refresh_levels
 from smartcomm.segments.repository import LookupRepository, SegmentRepository
-from smartcomm.segments.rules import Condition, SegmentRules, dependency_order, referenced_segments
+from smartcomm.segments.rules import (
+    Condition,
+    SegmentRules,
+    dependency_order,
+    label_key,
+    plain_references,
+    referenced_segments,
+)
 from smartcomm.segments.schemas import (
     MetricOut,
     OptionOut,
@@ -47,6 +56,7 @@ from smartcomm.settings.schemas import GeneralSettings, RfmSettings, SegmentSett
 from smartcomm.settings.service import settings_service
 
 OBJECT_TYPE = "segment"
+DUPLICATE_NAME = lazy("A segment with this name already exists; choose another name.")
 LOOKUP_LIMIT = 20
 # Parameter kinds whose values are ids (or codes) of rows with a name to show.
 NAMED_KINDS = (
@@ -80,6 +90,7 @@ class SegmentService:
 
     def preview(self, session: Session, rules: SegmentRules) -> PreviewOut:
         """How many customers the rules select right now (the live count of the builder)."""
+        resolve_references(session, rules)
         matching = compile_rules(rules, self.context(session)).subquery()
         count = int(session.scalar(select(func.count()).select_from(matching)) or 0)
         base = int(session.scalar(select(func.count()).select_from(Customer)) or 0)
@@ -87,10 +98,12 @@ class SegmentService:
 
     def check(self, session: Session, rules: SegmentRules) -> None:
         """Raise InvalidInput naming each condition that does not fit its metric (nothing is evaluated)."""
+        resolve_references(session, rules)
         compile_rules(rules, self.context(session))
 
     def create(self, session: Session, actor: Actor, data: SegmentIn) -> Segment:
         """Save a new segment and build it after the transaction commits."""
+        self._check_name_free(session, data.name, None)
         self._validate(session, data.rules, None)
         segment = Segment(
             name=data.name,
@@ -116,6 +129,7 @@ class SegmentService:
         segment = self.get(session, segment_id)
         before = {"name": segment.name, "description": segment.description, "rules": segment.rules}
         if data.name is not None:
+            self._check_name_free(session, data.name, segment.id)
             segment.name = data.name
         if "description" in data.model_fields_set:
             segment.description = data.description
@@ -166,15 +180,20 @@ class SegmentService:
         users = [s for s in SegmentRepository(session).all() if segment_id in self._references(s)]
         return sorted(users, key=lambda s: (s.name, s.id))
 
-    def build(self, session: Session, segment_id: int, trigger: str) -> SegmentBuild:
-        """Evaluate the segment and store its membership diff, build record and metrics."""
+    def build(self, session: Session, segment_id: int, trigger: str, *, record: bool = True) -> SegmentBuild:
+        """Evaluate the segment and store its membership diff, build record and metrics.
+
+        `record=False`: the build's figures are returned, not added; a worker's build stores them on
+        the build row it claimed (see `segments.build_jobs`).
+        """
         repository = SegmentRepository(session)
         segment = repository.lock(segment_id)
         if segment is None:
             raise NotFound("Segment", segment_id)
         started, clock = utcnow(), time.perf_counter()
         build = SegmentBuild(segment_id=segment_id, trigger=trigger, started_at=started)
-        session.add(build)
+        if record:
+            session.add(build)
         matching = compile_rules(SegmentRules.model_validate(segment.rules), self.context(session, started))
         result = apply_full(session, segment_id, matching, started)
         elapsed = int((time.perf_counter() - clock) * 1000)
@@ -284,9 +303,9 @@ class SegmentService:
         wanted: dict[str, set[str]] = {}
         for condition in conditions:
             for name, kind in kinds.get(condition.metric, {}).items():
-                value = condition.params.get(name)
-                if kind in NAMED_KINDS and value not in (None, ""):
-                    wanted.setdefault(kind, set()).add(str(value))
+                value = label_key(condition.params.get(name))
+                if kind in NAMED_KINDS and value is not None:
+                    wanted.setdefault(kind, set()).add(value)
         repository = LookupRepository(session)
         return {
             f"{kind}:{value}": label
@@ -296,7 +315,7 @@ class SegmentService:
 
     def describe(self, session: Session, rules: SegmentRules) -> DescribedGroup:
         """The rules in words, with the names of the products, categories, audiences … they refer to."""
-        catalogue = self.catalogue(session)
+        catalogue, rules = self.catalogue(session), plain_references(rules)
         names = self.labels(session, [condition for _path, condition in rules.conditions()], catalogue)
         return describe(rules, {metric.key: metric for metric in catalogue}, names)
 
@@ -378,7 +397,13 @@ class SegmentService:
     def _references(self, segment: Segment) -> set[int]:
         return referenced_segments(SegmentRules.model_validate(segment.rules))
 
+    def _check_name_free(self, session: Session, name: str, segment_id: int | None) -> None:
+        # Two segments of one name cannot be told apart in pickers, conditions and reports.
+        if SegmentRepository(session).named(name, other_than=segment_id) is not None:
+            raise Conflict(DUPLICATE_NAME, [FieldError("name", DUPLICATE_NAME, "duplicate")])
+
     def _validate(self, session: Session, rules: SegmentRules, segment_id: int | None) -> None:
+        resolve_references(session, rules)  # rows named by key get their ids beside the keys
         compile_rules(rules, self.context(session))  # raises InvalidInput naming each bad condition
         references = referenced_segments(rules)
         repository = SegmentRepository(session)

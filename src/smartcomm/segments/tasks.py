@@ -5,19 +5,14 @@ from __future__ import annotations
 from smartcomm.kit.db import session_scope
 from smartcomm.kit.jobs import huey
 from smartcomm.rfm.service import rfm_service
+from smartcomm.segments import build_jobs
 from smartcomm.segments.service import segment_service
 
 
 @huey.task(name="segments.build")
 def build_segment(segment_id: int, trigger: str = "manual") -> int | None:
-    """Build one segment; a failure is recorded on the segment instead of disappearing."""
-    try:
-        with session_scope() as session:
-            return segment_service.build(session, segment_id, trigger).members
-    except Exception as error:
-        with session_scope() as session:
-            segment_service.record_failure(session, segment_id, trigger, f"{type(error).__name__}: {error}")
-        raise
+    """Build one segment as a leased job (`segments.build_jobs`); a failure is recorded on its build."""
+    return build_jobs.run(segment_id, trigger)
 
 
 @huey.task(name="segments.refresh_customers")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import phonenumbers
 from babel.numbers import list_currencies
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
 from smartcomm.kit.time import known_time_zones
 
@@ -70,3 +70,107 @@ class TrackingSettings(SettingsGroup):
 
     # A tracker `track` call with this event name is a purchase: it becomes a receipt.
     purchase_event: str = Field(default="Order Completed", min_length=1, max_length=100)
+
+
+COLOUR = r"^#[0-9a-fA-F]{6}$"
+PageTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
+PageText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None
+
+
+class DesignSettings(SettingsGroup):
+    """How the public pages (unsubscribe, preferences, e-mail confirmation, thank you) and the confirmation
+    e-mail look: a logo (the company's by default), three colours, and each page's title and text in
+    English and Russian (empty: the built-in text)."""
+
+    prefix: ClassVar[str] = "design"
+
+    logo_file_id: int | None = None
+    primary_color: str = Field(default="#206bc4", pattern=COLOUR)
+    background_color: str = Field(default="#f4f6fa", pattern=COLOUR)
+    text_color: str = Field(default="#1d273b", pattern=COLOUR)
+    unsubscribe_title_en: PageTitle = None
+    unsubscribe_text_en: PageText = None
+    unsubscribe_title_ru: PageTitle = None
+    unsubscribe_text_ru: PageText = None
+    preferences_title_en: PageTitle = None
+    preferences_text_en: PageText = None
+    preferences_title_ru: PageTitle = None
+    preferences_text_ru: PageText = None
+    confirmation_title_en: PageTitle = None
+    confirmation_text_en: PageText = None
+    confirmation_title_ru: PageTitle = None
+    confirmation_text_ru: PageText = None
+    thanks_title_en: PageTitle = None
+    thanks_text_en: PageText = None
+    thanks_title_ru: PageTitle = None
+    thanks_text_ru: PageText = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"  # "HH:MM", 24-hour
+MIN_WINDOW_MINUTES = 60
+
+
+def clock_minutes(value: str) -> int:
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class DeliverySettings(SettingsGroup):
+    """How messages go out: send-time windows, lifetime, frequency caps, rate limits, consent."""
+
+    prefix: ClassVar[str] = "delivery"
+
+    # Send-time windows in the recipient's local time: outside its window a message waits for the next
+    # one (unless sent with "deliver immediately"). SMS, Viber and push by day; e-mail at any hour.
+    email_window: bool = False
+    email_window_start: str = Field(default="09:00", pattern=CLOCK)
+    email_window_end: str = Field(default="21:00", pattern=CLOCK)
+    sms_window: bool = True
+    sms_window_start: str = Field(default="09:00", pattern=CLOCK)
+    sms_window_end: str = Field(default="21:00", pattern=CLOCK)
+    viber_window: bool = True
+    viber_window_start: str = Field(default="09:00", pattern=CLOCK)
+    viber_window_end: str = Field(default="21:00", pattern=CLOCK)
+    push_window: bool = True
+    push_window_start: str = Field(default="09:00", pattern=CLOCK)
+    push_window_end: str = Field(default="21:00", pattern=CLOCK)
+    # A message not sent within its lifetime (waiting for a window, retried) is given up as expired.
+    message_lifetime_hours: int = Field(default=72, ge=1, le=720)
+    # Frequency caps: at most N messages per customer and channel over the last M hours (0: no cap).
+    email_cap: int = Field(default=0, ge=0, le=1000)
+    email_cap_hours: int = Field(default=168, ge=1, le=744)
+    sms_cap: int = Field(default=0, ge=0, le=1000)
+    sms_cap_hours: int = Field(default=168, ge=1, le=744)
+    viber_cap: int = Field(default=0, ge=0, le=1000)
+    viber_cap_hours: int = Field(default=168, ge=1, le=744)
+    push_cap: int = Field(default=0, ge=0, le=1000)
+    push_cap_hours: int = Field(default=168, ge=1, le=744)
+    # High-priority and transactional messages count towards the caps but are never held back by them.
+    caps_spare_high_priority: bool = True
+    caps_spare_transactional: bool = True
+    # Provider rate limits, messages a minute per channel (0: as fast as the provider takes them).
+    email_rate_per_minute: int = Field(default=0, ge=0, le=1_000_000)
+    sms_rate_per_minute: int = Field(default=0, ge=0, le=1_000_000)
+    viber_rate_per_minute: int = Field(default=0, ge=0, le=1_000_000)
+    push_rate_per_minute: int = Field(default=0, ge=0, le=1_000_000)
+    # E-mail goes only to addresses confirmed through a signed link (double opt-in).
+    double_opt_in: bool = False
+    # Told of every whole-channel opt-out (the loyalty system's webhook); the body is signed with the secret.
+    webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+    webhook_secret: str | None = Field(default=None, max_length=200)
+
+    @field_validator("email_window_end", "sms_window_end", "viber_window_end", "push_window_end")
+    @classmethod
+    def _long_enough(cls, value: str, info: ValidationInfo) -> str:
+        start = info.data.get(info.field_name.replace("_end", "_start") if info.field_name else "")
+        if start is None:
+            return value  # the start itself was refused
+        length = (clock_minutes(value) - clock_minutes(start)) % (24 * 60)
+        if length < MIN_WINDOW_MINUTES:
+            raise ValueError("the window must be at least an hour long")
+        return value

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from smartcomm.kit.types import InputModel, JsonObject
+
 MessageType = Literal["identify", "track", "page", "screen", "alias", "group"]
 
 
-class SegmentMessage(BaseModel):
+class SegmentMessage(InputModel):
     """One message as the Segment SDKs send it (camelCase names; fields of other types are ignored)."""
 
     model_config = ConfigDict(
@@ -25,24 +27,24 @@ class SegmentMessage(BaseModel):
         default=None, max_length=128, description="A repeat is accepted and ignored"
     )
     timestamp: datetime | None = Field(default=None, description="When it happened; now when omitted")
-    context: dict[str, Any] = Field(default_factory=dict)
-    traits: dict[str, Any] = Field(default_factory=dict)
+    context: JsonObject = Field(default_factory=dict)
+    traits: JsonObject = Field(default_factory=dict)
     event: str | None = Field(default=None, min_length=1, max_length=100)
-    properties: dict[str, Any] = Field(default_factory=dict)
+    properties: JsonObject = Field(default_factory=dict)
     name: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=200)
     previous_id: str | None = Field(default=None, max_length=128)
     write_key: str | None = None
 
 
-class SegmentBatch(BaseModel):
+class SegmentBatch(InputModel):
     """POST /v1/batch: messages of any type applied in order, in one transaction."""
 
     model_config = ConfigDict(extra="ignore", alias_generator=to_camel, populate_by_name=True)
 
     batch: list[SegmentMessage] = Field(max_length=5000)
     write_key: str | None = None
-    context: dict[str, Any] = Field(default_factory=dict, description="Merged into every message's context")
+    context: JsonObject = Field(default_factory=dict, description="Merged into every message's context")
 
 
 class SegmentAnswer(BaseModel):

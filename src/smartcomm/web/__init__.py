@@ -8,15 +8,21 @@ from smartcomm.web.routes import (
     account,
     audiences,
     auth,
+    channels,
     customers,
     data_settings,
+    design,
     files,
     general,
     history,
     imports,
+    outbox,
+    public,
     rfm,
     segments,
+    templates,
     users,
+    watchers,
 )
 
 
@@ -30,11 +36,16 @@ def build_router() -> APIRouter:
         rfm,
         audiences,
         imports,
+        outbox,
+        templates,
         general,
         data_settings,
+        channels,
+        design,
+        watchers,
         users,
         history,
     )
-    for module in (*modules, files):
+    for module in (*modules, files, public):
         router.include_router(module.router)
     return router

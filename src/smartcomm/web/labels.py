@@ -10,6 +10,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "delete": lazy("Deleted"),
     "login": lazy("Signed in"),
     "logout": lazy("Signed out"),
+    "end_sessions": lazy("Signed out other sessions"),
     "lock": lazy("Locked after failed sign-ins"),
     "expire": lazy("Expired"),
     "reset_password": lazy("Password reset"),
@@ -23,6 +24,11 @@ ACTION_LABELS: dict[str, LazyString] = {
     "remove_members": lazy("Members removed"),
     "build": lazy("Build started"),
     "export": lazy("Exported"),
+    "run_again": lazy("Run again"),
+    "test_send": lazy("Test message sent"),
+    "send": lazy("Message sent"),
+    "simulate": lazy("Simulated in the sandbox"),
+    "confirm_email": lazy("E-mail confirmed"),
 }
 
 ACTION_CLASSES: dict[str, str] = {
@@ -55,10 +61,15 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "segment": lazy("Segment"),
     "audience": lazy("Target audience"),
     "rfm": lazy("RFM analysis"),
+    "audience_import": lazy("Audience import"),
+    "channel_provider": lazy("Channel provider"),
+    "watcher_group": lazy("Watcher group"),
+    "message": lazy("Message"),
 }
 
 ACTOR_KIND_LABELS: dict[str, LazyString] = {
     "user": lazy("staff user"),
     "api": lazy("API client"),
     "system": lazy("system"),
+    "customer": lazy("the customer"),
 }

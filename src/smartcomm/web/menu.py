@@ -25,6 +25,9 @@ class MenuSection:
     label: LazyString
     icon: str
     items: tuple[MenuItem, ...]
+    # Pages under this path belong to the section even when no entry's address starts their path
+    # (a template's editor, /templates/12/edit, is in Templates though no entry is /templates/12).
+    prefix: str | None = None
 
 
 @dataclass
@@ -54,6 +57,24 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        "messages",
+        lazy("Messages"),
+        "ti-send",
+        (MenuItem(lazy("Outbox"), "/outbox", Permission.MESSAGES_VIEW),),
+    ),
+    MenuSection(
+        "templates",
+        lazy("Templates"),
+        "ti-template",
+        (
+            MenuItem(lazy("E-mail"), "/templates/email", Permission.TEMPLATES_VIEW),
+            MenuItem(lazy("SMS"), "/templates/sms", Permission.TEMPLATES_VIEW),
+            MenuItem(lazy("Viber"), "/templates/viber", Permission.TEMPLATES_VIEW),
+            MenuItem(lazy("Push"), "/templates/push", Permission.TEMPLATES_VIEW),
+        ),
+        prefix="/templates/",
+    ),
+    MenuSection(
         "settings",
         lazy("Settings"),
         "ti-settings",
@@ -65,6 +86,9 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem(lazy("Classifiers"), "/settings/classifiers", Permission.SETTINGS_VIEW),
             MenuItem(lazy("Event sources"), "/settings/event-sources", Permission.SETTINGS_VIEW),
             MenuItem(lazy("Containers"), "/settings/containers", Permission.SETTINGS_VIEW),
+            MenuItem(lazy("Channels"), "/settings/channels", Permission.SETTINGS_VIEW),
+            MenuItem(lazy("Design"), "/settings/design", Permission.DESIGN_EDIT),
+            MenuItem(lazy("Watchers"), "/settings/watchers", Permission.SETTINGS_VIEW),
             MenuItem(lazy("Users"), "/settings/users", Permission.USERS_MANAGE),
             MenuItem(lazy("Action history"), "/settings/history", Permission.AUDIT_VIEW),
         ),
@@ -82,9 +106,8 @@ def visible_menu(principal: Principal, path: str) -> list[VisibleSection]:
         active_item = max(
             (i for i in items if path.startswith(i.url)), key=lambda i: len(i.url), default=None
         )
-        visible.append(
-            VisibleSection(section, items, active_item is not None, active_item.url if active_item else None)
-        )
+        active = active_item is not None or bool(section.prefix and path.startswith(section.prefix))
+        visible.append(VisibleSection(section, items, active, active_item.url if active_item else None))
     return visible
 
 

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from smartcomm.auth.permissions import Role
+from smartcomm.datasettings.display import description_of, name_of
 from smartcomm.kit import i18n
 from smartcomm.kit.time import to_zone
 from smartcomm.settings.schemas import GeneralSettings
@@ -99,6 +100,19 @@ def format_number(value: Decimal | float | int | None, digits: int = 0) -> str:
     return format_decimal(value, format=pattern, locale=i18n.current_language())
 
 
+def format_duration(ms: int | float | None) -> str:
+    """How long something took, for people: 17 ms, 3.4 s, 42 s, 2 min 5 s."""
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return i18n.gettext_("%(ms)s ms") % {"ms": format_number(int(ms))}
+    if ms < 60_000:
+        seconds = format_number(ms / 1000, 1 if ms < 10_000 else 0)
+        return i18n.gettext_("%(num)s s") % {"num": seconds}
+    minutes, rest = divmod(int(ms) // 1000, 60)
+    return i18n.gettext_("%(min)s min %(sec)s s") % {"min": minutes, "sec": rest}
+
+
 def role_label(role: str) -> str:
     try:
         return str(Role(role).label)
@@ -130,6 +144,9 @@ environment.filters.update(
     day=format_day,
     money=format_money,
     number=format_number,
+    duration=format_duration,
+    display_name=name_of,
+    display_description=description_of,
     role_label=role_label,
     action_label=action_label,
     action_class=action_class,

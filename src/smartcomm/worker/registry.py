@@ -2,15 +2,85 @@
 
 from __future__ import annotations
 
+import threading
+
 from huey import crontab
 
 from smartcomm.audiences import tasks as audience_tasks  # noqa: F401 (registers audiences.import)
 from smartcomm.auth import tasks as auth_tasks
+from smartcomm.delivery import tasks as delivery_tasks
 from smartcomm.imports import tasks as import_tasks  # noqa: F401 (registers imports.run)
 from smartcomm.intake import tasks as intake_tasks
+from smartcomm.kit import outbox
 from smartcomm.kit.jobs import huey
 from smartcomm.rfm import tasks as rfm_tasks
 from smartcomm.segments import tasks as segment_tasks
+from smartcomm.webhooks import tasks as webhook_tasks
+from smartcomm.worker.reaper import reap_interrupted_jobs
+
+_reaped_at_startup = threading.Event()
+_startup_lock = threading.Lock()
+
+
+@huey.on_startup()
+def reap_at_startup() -> None:
+    """When a worker starts: the jobs a dead worker left running are marked interrupted (or built again).
+
+    Huey calls startup hooks in every worker thread; once per process is enough.
+    """
+    with _startup_lock:
+        if _reaped_at_startup.is_set():
+            return
+        _reaped_at_startup.set()
+    reap_interrupted_jobs()
+
+
+_dispatched_at_startup = threading.Event()
+
+
+@huey.on_startup()
+def dispatch_at_startup() -> None:
+    """When a worker starts: the domain events and webhooks a stopped worker left are sent on."""
+    with _startup_lock:
+        if _dispatched_at_startup.is_set():
+            return
+        _dispatched_at_startup.set()
+    outbox.dispatch_events()
+    webhook_tasks.deliver_webhooks()
+
+
+@huey.periodic_task(crontab(), name="events.dispatch_every_minute")
+def dispatch_events_every_minute() -> None:
+    # The outbox's safety net: events whose dispatch was never queued (a process killed between its commit
+    # and the enqueue), subscribers whose retry is due, gaps that settled.
+    outbox.dispatch_events.call_local(advance_idle=True)
+
+
+@huey.periodic_task(crontab(), name="webhooks.deliver_every_minute")
+def deliver_webhooks_every_minute() -> None:
+    webhook_tasks.deliver_webhooks.call_local()
+
+
+@huey.periodic_task(crontab(), name="delivery.dispatch_every_minute")
+def dispatch_messages_every_minute() -> None:
+    # Messages deferred to a send-time window or a retry become due; a wake-up lost with a killed process.
+    delivery_tasks.dispatch.call_local()
+
+
+@huey.periodic_task(crontab(), name="delivery.cascades_every_minute")
+def cascades_every_minute() -> None:
+    delivery_tasks.cascades_due.call_local()
+
+
+@huey.periodic_task(crontab(minute="50"), name="events.purge_hourly")
+def purge_events_hourly() -> None:
+    outbox.purge_events.call_local()
+
+
+@huey.periodic_task(crontab(), name="jobs.reap_every_minute")
+def reap_every_minute() -> None:
+    # A worker that dies while others run is noticed within a minute (or a lease, on another machine).
+    reap_interrupted_jobs()
 
 
 @huey.periodic_task(crontab(minute="5"), name="users.expire_hourly")

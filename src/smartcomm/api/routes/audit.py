@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from smartcomm.api.deps import api_requires
-from smartcomm.api.schemas import AuditEntryOut, PageOut
+from smartcomm.api.schemas import AuditEntryOut, PageOut, PageSize
 from smartcomm.audit.service import audit_service
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.kit.http import DbSession
-from smartcomm.kit.pagination import MAX_PAGE_SIZE, PageParams
+from smartcomm.kit.pagination import PageParams
+from smartcomm.kit.types import MAX_INT64, NO_NUL_PATTERN, PageNumber
 
 router = APIRouter(prefix="/audit-entries", tags=["action history"])
 
@@ -22,13 +23,13 @@ router = APIRouter(prefix="/audit-entries", tags=["action history"])
 def list_audit_entries(
     session: DbSession,
     _: Annotated[Principal, Depends(api_requires(Permission.API_READ))],
-    user_id: int | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_INT64)] = None,
+    object_type: Annotated[str | None, Query(max_length=64, pattern=NO_NUL_PATTERN)] = None,
+    object_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL_PATTERN)] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601 instant, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="ISO 8601 instant, exclusive")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    page: PageNumber = 1,
+    size: PageSize = 50,
 ) -> PageOut[AuditEntryOut]:
     """Action history, newest first, filtered by user, object and time range."""
     result = audit_service.search(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from smartcomm.api.deps import api_requires
-from smartcomm.api.schemas import PageOut
+from smartcomm.api.schemas import Code, PageOut, PageSize, error_responses
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.catalog.schemas import (
     CategoryBatchIn,
     CategoryBatchOut,
+    CategoryNodeOut,
     ClassifierOut,
     ProductBatchIn,
     ProductBatchOut,
@@ -23,7 +24,8 @@ from smartcomm.catalog.schemas import (
 )
 from smartcomm.catalog.service import catalog_service
 from smartcomm.kit.http import DbSession
-from smartcomm.kit.pagination import MAX_PAGE_SIZE, PageParams
+from smartcomm.kit.pagination import PageParams
+from smartcomm.kit.types import NO_NUL_PATTERN, PageNumber
 
 router = APIRouter(tags=["catalogue"])
 
@@ -35,6 +37,15 @@ Writer = Annotated[Principal, Depends(api_requires(Permission.API_WRITE))]
 def list_classifiers(session: DbSession, _: Reader) -> list[ClassifierOut]:
     """The classifiers (catalogue versions), the main catalogue first."""
     return [ClassifierOut.model_validate(c) for c in catalog_service.classifiers(session)]
+
+
+@router.get(
+    "/classifiers/{code}/categories", response_model=list[CategoryNodeOut], responses=error_responses(404)
+)
+def classifier_categories(session: DbSession, _: Reader, code: Code) -> list[CategoryNodeOut]:
+    """The classifier's category tree as a flat list in tree order (each category after its parent,
+    siblings by name), with the parent's code, the level and the codes of the path from the top."""
+    return catalog_service.category_tree(session, code)
 
 
 @router.post("/categories/batch", response_model=CategoryBatchOut)
@@ -49,12 +60,14 @@ def upsert_products(session: DbSession, principal: Writer, body: ProductBatchIn)
     return catalog_service.upsert_products(session, principal.actor, body.products)
 
 
-@router.get("/products/{sku}", response_model=ProductOut)
+@router.get("/products/{sku}", response_model=ProductOut, responses=error_responses(404))
 def get_product(
     session: DbSession,
     _: Reader,
-    sku: Annotated[str, Path(min_length=1, max_length=64)],
-    classifier: Annotated[str | None, Query(max_length=64, description="Main catalogue when omitted")] = None,
+    sku: Code,
+    classifier: Annotated[
+        str | None, Query(max_length=64, pattern=NO_NUL_PATTERN, description="Main catalogue when omitted")
+    ] = None,
 ) -> ProductOut:
     """A product by SKU."""
     return catalog_service.product(session, sku, classifier)
@@ -70,8 +83,8 @@ def upsert_stores(session: DbSession, principal: Writer, body: StoreBatchIn) -> 
 def list_stores(
     session: DbSession,
     _: Reader,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+    page: PageNumber = 1,
+    size: PageSize = 100,
 ) -> PageOut[StoreOut]:
     """Stores ordered by code."""
     return PageOut.of(catalog_service.stores(session, PageParams(page=page, size=size)), StoreOut)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from smartcomm.api.deps import api_requires
+from smartcomm.api.schemas import Code, ExternalId, error_responses
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.containers.schemas import ContainerChangeIn, ContainerOut
@@ -17,12 +18,12 @@ from smartcomm.kit.http import DbSession
 router = APIRouter(prefix="/customers/{external_id}/containers", tags=["containers"])
 
 
-@router.post("/{code}", response_model=ContainerOut)
+@router.post("/{code}", response_model=ContainerOut, responses=error_responses(404))
 def change_container(
     session: DbSession,
     principal: Annotated[Principal, Depends(api_requires(Permission.API_WRITE))],
-    external_id: str,
-    code: str,
+    external_id: ExternalId,
+    code: Code,
     body: ContainerChangeIn,
 ) -> ContainerOut:
     """Add, remove or set products of one container of the customer, or clear it; answers its new contents."""
@@ -30,11 +31,11 @@ def change_container(
     return container_service.change(session, principal.actor, customer, code, body)
 
 
-@router.get("", response_model=list[ContainerOut])
+@router.get("", response_model=list[ContainerOut], responses=error_responses(404))
 def customer_containers(
     session: DbSession,
     _: Annotated[Principal, Depends(api_requires(Permission.API_READ))],
-    external_id: str,
+    external_id: ExternalId,
 ) -> list[ContainerOut]:
     """The customer's containers with their products and the time of the last change."""
     customer = customer_service.get_by_external_id(session, external_id)

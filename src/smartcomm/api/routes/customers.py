@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from smartcomm.api.deps import api_requires
-from smartcomm.api.schemas import PageOut
+from smartcomm.api.schemas import ExternalId, PageOut, PageSize, error_responses
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.customers.schemas import (
@@ -22,7 +22,8 @@ from smartcomm.customers.schemas import (
 )
 from smartcomm.customers.service import customer_service
 from smartcomm.kit.http import DbSession
-from smartcomm.kit.pagination import MAX_PAGE_SIZE, PageParams
+from smartcomm.kit.pagination import PageParams
+from smartcomm.kit.types import PageNumber
 from smartcomm.models import Customer
 from smartcomm.receipts.schemas import ReceiptOut
 from smartcomm.receipts.service import receipt_service
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/customers", tags=["customers"])
 
 Reader = Annotated[Principal, Depends(api_requires(Permission.API_READ))]
 Writer = Annotated[Principal, Depends(api_requires(Permission.API_WRITE))]
-ExternalId = Annotated[str, Path(min_length=1, max_length=64, description="The customer's id in your system")]
+NOT_FOUND = error_responses(404)
 
 
 def channel_permissions(customer: Customer) -> ChannelPermissions:
@@ -49,7 +50,7 @@ def upsert_customers(session: DbSession, principal: Writer, body: CustomerBatchI
     return customer_service.upsert_batch(session, principal.actor, body.customers)
 
 
-@router.get("/{external_id}", response_model=CustomerOut)
+@router.get("/{external_id}", response_model=CustomerOut, responses=NOT_FOUND)
 def get_customer(session: DbSession, _: Reader, external_id: ExternalId) -> CustomerOut:
     """A customer with contacts, consent, custom fields and purchase aggregates."""
     return CustomerOut.model_validate(customer_service.get_by_external_id(session, external_id))
@@ -69,13 +70,13 @@ def put_customer(
     return CustomerOut.model_validate(customer)
 
 
-@router.get("/{external_id}/channel", response_model=ChannelPermissions)
+@router.get("/{external_id}/channel", response_model=ChannelPermissions, responses=NOT_FOUND)
 def get_channel_permissions(session: DbSession, _: Reader, external_id: ExternalId) -> ChannelPermissions:
     """Whether the customer allows messages on each channel as a whole."""
     return channel_permissions(customer_service.get_by_external_id(session, external_id))
 
 
-@router.post("/{external_id}/channel", response_model=ChannelPermissions)
+@router.post("/{external_id}/channel", response_model=ChannelPermissions, responses=NOT_FOUND)
 def set_channel_permissions(
     session: DbSession, principal: Writer, external_id: ExternalId, body: ChannelPermissions
 ) -> ChannelPermissions:
@@ -84,21 +85,21 @@ def set_channel_permissions(
     return channel_permissions(customer_service.set_permissions(session, principal.actor, customer, body))
 
 
-@router.post("/{external_id}/contacts", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/{external_id}/contacts", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 def update_contacts(session: DbSession, principal: Writer, external_id: ExternalId, body: ContactsIn) -> None:
     """Replace the e-mail or phone (normalised) and register push tokens (a token moves to its last owner)."""
     customer = customer_service.get_by_external_id(session, external_id)
     customer_service.update_contacts(session, principal.actor, customer, body)
 
 
-@router.get("/{external_id}/subscribe", response_model=list[SubscriptionOut])
+@router.get("/{external_id}/subscribe", response_model=list[SubscriptionOut], responses=NOT_FOUND)
 def get_subscriptions(session: DbSession, _: Reader, external_id: ExternalId) -> list[SubscriptionOut]:
     """The mailing categories the customer is subscribed to on at least one channel."""
     customer = customer_service.get_by_external_id(session, external_id)
     return subscribed_only(customer_service.subscriptions(session, customer))
 
 
-@router.patch("/{external_id}/subscribe", response_model=list[SubscriptionOut])
+@router.patch("/{external_id}/subscribe", response_model=list[SubscriptionOut], responses=NOT_FOUND)
 def set_subscriptions(
     session: DbSession, principal: Writer, external_id: ExternalId, body: SubscriptionsIn
 ) -> list[SubscriptionOut]:
@@ -108,13 +109,13 @@ def set_subscriptions(
     return subscribed_only(customer_service.subscriptions(session, customer))
 
 
-@router.get("/{external_id}/receipts", response_model=PageOut[ReceiptOut])
+@router.get("/{external_id}/receipts", response_model=PageOut[ReceiptOut], responses=NOT_FOUND)
 def list_customer_receipts(
     session: DbSession,
     _: Reader,
     external_id: ExternalId,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 25,
+    page: PageNumber = 1,
+    size: PageSize = 25,
 ) -> PageOut[ReceiptOut]:
     """The customer's receipts with their lines, newest first."""
     customer = customer_service.get_by_external_id(session, external_id)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from smartcomm.api.deps import api_requires
 from smartcomm.api.idempotency import holds_idempotency_key
-from smartcomm.api.schemas import PageOut
+from smartcomm.api.schemas import ExternalId, PageOut, PageSize, error_responses
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.customers.service import customer_service
@@ -25,14 +25,14 @@ from smartcomm.events.schemas import (
 from smartcomm.events.service import EventSubmission, event_service
 from smartcomm.events.web_events import web_event_service
 from smartcomm.kit.http import DbSession
-from smartcomm.kit.pagination import MAX_PAGE_SIZE, PageParams
+from smartcomm.kit.pagination import PageParams
+from smartcomm.kit.types import PageNumber
 
 router = APIRouter(tags=["events"])
 
 Writer = Annotated[Principal, Depends(api_requires(Permission.API_WRITE))]
 Reader = Annotated[Principal, Depends(api_requires(Permission.API_READ))]
-PageNumber = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+NOT_FOUND = error_responses(404)
 
 
 @router.post("/events", response_model=EventBatchOut)
@@ -53,9 +53,9 @@ def post_web_events(session: DbSession, principal: Writer, body: WebEventBatchIn
     return web_event_service.record(session, principal.actor, body.web_events)
 
 
-@router.get("/customers/{external_id}/events", response_model=PageOut[EventOut])
+@router.get("/customers/{external_id}/events", response_model=PageOut[EventOut], responses=NOT_FOUND)
 def customer_events(
-    session: DbSession, _: Reader, external_id: str, page: PageNumber = 1, size: PageSize = 50
+    session: DbSession, _: Reader, external_id: ExternalId, page: PageNumber = 1, size: PageSize = 50
 ) -> PageOut[EventOut]:
     """A customer's events, newest first."""
     customer = customer_service.get_by_external_id(session, external_id)
@@ -63,9 +63,9 @@ def customer_events(
     return PageOut.of(result, EventOut)
 
 
-@router.get("/customers/{external_id}/web-events", response_model=PageOut[WebEventOut])
+@router.get("/customers/{external_id}/web-events", response_model=PageOut[WebEventOut], responses=NOT_FOUND)
 def customer_web_events(
-    session: DbSession, _: Reader, external_id: str, page: PageNumber = 1, size: PageSize = 50
+    session: DbSession, _: Reader, external_id: ExternalId, page: PageNumber = 1, size: PageSize = 50
 ) -> PageOut[WebEventOut]:
     """A customer's web events (including the anonymous ones attached on identification), newest first."""
     customer = customer_service.get_by_external_id(session, external_id)
@@ -73,9 +73,11 @@ def customer_web_events(
     return PageOut.of(result, WebEventOut)
 
 
-@router.get("/customers/{external_id}/web-sessions", response_model=PageOut[WebSessionOut])
+@router.get(
+    "/customers/{external_id}/web-sessions", response_model=PageOut[WebSessionOut], responses=NOT_FOUND
+)
 def customer_web_sessions(
-    session: DbSession, _: Reader, external_id: str, page: PageNumber = 1, size: PageSize = 50
+    session: DbSession, _: Reader, external_id: ExternalId, page: PageNumber = 1, size: PageSize = 50
 ) -> PageOut[WebSessionOut]:
     """A customer's sessions on sites and apps, newest first."""
     customer = customer_service.get_by_external_id(session, external_id)

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from smartcomm.api.deps import api_requires
+from smartcomm.api.schemas import error_responses
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.kit.http import DbSession
+from smartcomm.kit.types import PathId
 from smartcomm.receipts.schemas import ReceiptBatchIn, ReceiptBatchOut, ReceiptIn, ReceiptOut
 from smartcomm.receipts.service import receipt_service
 
@@ -31,8 +33,8 @@ def write_receipts(session: DbSession, principal: Writer, body: ReceiptBatchIn) 
     return receipt_service.write(session, principal.actor, body.receipts)
 
 
-@router.get("/{receipt_id}", response_model=ReceiptOut)
-def get_receipt(session: DbSession, _: Reader, receipt_id: int) -> ReceiptOut:
+@router.get("/{receipt_id}", response_model=ReceiptOut, responses=error_responses(404))
+def get_receipt(session: DbSession, _: Reader, receipt_id: PathId) -> ReceiptOut:
     """A receipt with its lines."""
     receipt, lines = receipt_service.get(session, receipt_id)
     return ReceiptOut.with_lines(receipt, lines)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, status
 
 from smartcomm.api.deps import api_requires
-from smartcomm.api.schemas import PageOut
+from smartcomm.api.schemas import ExternalId, PageOut, PageSize, error_responses
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.customers.service import customer_service
 from smartcomm.kit.errors import NotFound
 from smartcomm.kit.http import DbSession
-from smartcomm.kit.pagination import MAX_PAGE_SIZE, PageParams
+from smartcomm.kit.pagination import PageParams
+from smartcomm.kit.types import PageNumber
 from smartcomm.rfm.schemas import CalculationDetailOut, CalculationOut, CustomerRfmOut
 from smartcomm.rfm.service import rfm_service
 
@@ -27,14 +28,14 @@ Writer = Annotated[Principal, Depends(api_requires(Permission.API_WRITE))]
 def list_calculations(
     session: DbSession,
     _: Reader,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    page: PageNumber = 1,
+    size: PageSize = 50,
 ) -> PageOut[CalculationOut]:
     """RFM calculations, latest first, with their status, settings, Best and Lost counts."""
     return PageOut.of(rfm_service.calculations(session, PageParams(page=page, size=size)), CalculationOut)
 
 
-@router.get("/rfm/calculations/latest", response_model=CalculationDetailOut)
+@router.get("/rfm/calculations/latest", response_model=CalculationDetailOut, responses=error_responses(404))
 def latest_calculation(session: DbSession, _: Reader) -> CalculationDetailOut:
     """The latest successful calculation with the value range of every score and the count of every cell."""
     calculation = rfm_service.latest(session)
@@ -49,13 +50,11 @@ def start_calculation(session: DbSession, principal: Writer) -> CalculationOut:
     return CalculationOut.model_validate(rfm_service.request(session, principal.actor))
 
 
-@router.get("/customers/{external_id}/rfm", response_model=CustomerRfmOut)
+@router.get("/customers/{external_id}/rfm", response_model=CustomerRfmOut, responses=error_responses(404))
 def customer_rfm(
     session: DbSession,
     _: Reader,
-    external_id: Annotated[
-        str, Path(min_length=1, max_length=64, description="The customer's id in your system")
-    ],
+    external_id: ExternalId,
 ) -> CustomerRfmOut:
     """A customer's R, F and M scores with the values behind them (`scored: false` without a purchase)."""
     customer = customer_service.get_by_external_id(session, external_id)

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ValidationError
 
+from smartcomm.api.schemas import error_responses
 from smartcomm.auth.principal import RouteGuard
 from smartcomm.kit.errors import DomainError
 from smartcomm.kit.http import DbSession
@@ -59,7 +60,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
             raise _too_large()
     try:
         data = json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise DomainError("The body is not valid JSON", 400, "invalid_body") from error
     if not isinstance(data, dict):
         raise DomainError("The body must be a JSON object", 400, "invalid_body")
@@ -67,12 +68,16 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 
 def _too_large() -> DomainError:
-    return DomainError(f"The body is larger than {MAX_BODY_BYTES // 1024} KB", 400, "too_large")
+    # Worded and coded like the API's own body limit (api/body_limit.py), which counts the bytes sent.
+    title = f"The body is too large once unpacked: the limit is {MAX_BODY_BYTES} bytes"
+    return DomainError(title, 413, "body_too_large")
 
 
 Body = Annotated[dict[str, Any], Depends(_json_body)]
 
-router = PrefixRouter(prefix="/v1", tags=["tracking (Segment spec)"])
+router = PrefixRouter(
+    prefix="/v1", tags=["tracking (Segment spec)"], responses=error_responses(400, 401, 413, 422, 429)
+)
 
 
 def _parse(model: type[ModelT], data: dict[str, Any]) -> ModelT:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from smartcomm.api.deps import api_requires
-from smartcomm.api.schemas import PageOut
+from smartcomm.api.schemas import ExternalId, PageOut, PageSize, SearchText, error_responses
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.customers.service import customer_service
 from smartcomm.kit.http import DbSession
-from smartcomm.kit.pagination import MAX_PAGE_SIZE, PageParams
+from smartcomm.kit.pagination import PageParams
+from smartcomm.kit.types import PageNumber, PathId
 from smartcomm.models import Customer
 from smartcomm.segments.rules import SegmentRules
 from smartcomm.segments.schemas import (
@@ -33,20 +34,24 @@ router = APIRouter(tags=["segments"])
 
 Reader = Annotated[Principal, Depends(api_requires(Permission.API_READ))]
 Writer = Annotated[Principal, Depends(api_requires(Permission.API_WRITE))]
-PageNumber = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+NOT_FOUND = error_responses(404)
 
 
 @router.get("/segments", response_model=PageOut[SegmentOut])
 def list_segments(
-    session: DbSession, _: Reader, q: str = "", page: PageNumber = 1, size: PageSize = 50
+    session: DbSession, _: Reader, q: SearchText = "", page: PageNumber = 1, size: PageSize = 50
 ) -> PageOut[SegmentOut]:
     """Segments by name with their figures as of the last build; `q` keeps those whose name contains it."""
     found = segment_service.search(session, PageParams(page=page, size=size), q.strip())
     return PageOut.of(found, SegmentOut)
 
 
-@router.post("/segments", response_model=SegmentOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/segments",
+    response_model=SegmentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(409),
+)
 def create_segment(session: DbSession, principal: Writer, body: SegmentIn) -> SegmentOut:
     """Create a segment; it is built right after. An invalid condition answers 422 naming its path."""
     return SegmentOut.model_validate(segment_service.create(session, principal.actor, body))
@@ -64,44 +69,51 @@ def preview(session: DbSession, _: Reader, body: SegmentRules) -> PreviewOut:
     return segment_service.preview(session, body)
 
 
-@router.get("/segments/{segment_id}", response_model=SegmentOut)
-def get_segment(session: DbSession, _: Reader, segment_id: int) -> SegmentOut:
+@router.get("/segments/{segment_id}", response_model=SegmentOut, responses=NOT_FOUND)
+def get_segment(session: DbSession, _: Reader, segment_id: PathId) -> SegmentOut:
     """One segment with its rules and figures."""
     return SegmentOut.model_validate(segment_service.get(session, segment_id))
 
 
-@router.patch("/segments/{segment_id}", response_model=SegmentOut)
-def update_segment(session: DbSession, principal: Writer, segment_id: int, body: SegmentUpdate) -> SegmentOut:
+@router.patch("/segments/{segment_id}", response_model=SegmentOut, responses=error_responses(404, 409))
+def update_segment(
+    session: DbSession, principal: Writer, segment_id: PathId, body: SegmentUpdate
+) -> SegmentOut:
     """Rename, describe or change the rules (fields not sent stay); new rules rebuild the segment."""
     return SegmentOut.model_validate(segment_service.update(session, principal.actor, segment_id, body))
 
 
-@router.delete("/segments/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_segment(session: DbSession, principal: Writer, segment_id: int) -> Response:
+@router.delete(
+    "/segments/{segment_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404, 409)
+)
+def delete_segment(session: DbSession, principal: Writer, segment_id: PathId) -> Response:
     """Delete a segment; one that another segment or the RFM settings rely on answers 409."""
     segment_service.delete(session, principal.actor, segment_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
-    "/segments/{segment_id}/builds", response_model=BuildQueuedOut, status_code=status.HTTP_202_ACCEPTED
+    "/segments/{segment_id}/builds",
+    response_model=BuildQueuedOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=NOT_FOUND,
 )
-def start_build(session: DbSession, principal: Writer, segment_id: int) -> BuildQueuedOut:
+def start_build(session: DbSession, principal: Writer, segment_id: PathId) -> BuildQueuedOut:
     """Queue a build now; follow it with GET /segments/{id}/builds."""
     segment = segment_service.request_build(session, principal.actor, segment_id)
     return BuildQueuedOut(segment_id=segment.id, status="queued")
 
 
-@router.get("/segments/{segment_id}/builds", response_model=list[BuildOut])
-def list_builds(session: DbSession, _: Reader, segment_id: int) -> list[BuildOut]:
+@router.get("/segments/{segment_id}/builds", response_model=list[BuildOut], responses=NOT_FOUND)
+def list_builds(session: DbSession, _: Reader, segment_id: PathId) -> list[BuildOut]:
     """The last 20 builds, newest first: trigger, timing, members, entered, exited, status and error."""
     segment = segment_service.get(session, segment_id)
     return [BuildOut.model_validate(build) for build in segment_service.builds(session, segment.id)]
 
 
-@router.get("/segments/{segment_id}/members", response_model=PageOut[SegmentMemberOut])
+@router.get("/segments/{segment_id}/members", response_model=PageOut[SegmentMemberOut], responses=NOT_FOUND)
 def list_members(
-    session: DbSession, _: Reader, segment_id: int, page: PageNumber = 1, size: PageSize = 50
+    session: DbSession, _: Reader, segment_id: PathId, page: PageNumber = 1, size: PageSize = 50
 ) -> PageOut[SegmentMemberOut]:
     """Current members (as of the last build) by name, with the moment each entered."""
     segment = segment_service.get(session, segment_id)
@@ -112,13 +124,11 @@ def list_members(
     )
 
 
-@router.get("/customers/{external_id}/segments", response_model=list[CustomerSegmentOut])
+@router.get("/customers/{external_id}/segments", response_model=list[CustomerSegmentOut], responses=NOT_FOUND)
 def customer_segments(
     session: DbSession,
     _: Reader,
-    external_id: Annotated[
-        str, Path(min_length=1, max_length=64, description="The customer's id in your system")
-    ],
+    external_id: ExternalId,
 ) -> list[CustomerSegmentOut]:
     """The segments a customer is in as of their last builds, by name, with the moment each was entered."""
     customer = customer_service.get_by_external_id(session, external_id)

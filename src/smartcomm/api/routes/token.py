@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
 from smartcomm.api.deps import public_api
+from smartcomm.api.ratelimit import Refusal, rate_limits_of
 from smartcomm.audit.actor import Actor
 from smartcomm.auth.permissions import Role
 from smartcomm.auth.schemas import TokenOut, TokenRequest
@@ -16,9 +20,32 @@ from smartcomm.kit.security import issue_api_token
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/token", response_model=TokenOut, dependencies=[Depends(public_api)])
-def create_token(request: Request, session: DbSession, body: TokenRequest) -> TokenOut:
+async def _sign_in_refusal(request: Request) -> Refusal | None:
+    """Counts the attempt per client address and per user name (10 a minute each by default)."""
+    try:
+        body: Any = await request.json()
+    except ValueError:
+        body = None
+    username = body.get("username") if isinstance(body, dict) else None
+    account = username if isinstance(username, str) else None
+    return await rate_limits_of(request).sign_in_attempt(request, account)
+
+
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    dependencies=[Depends(public_api)],
+    responses={429: {"description": "Too many sign-in attempts from this address or for this user name"}},
+)
+def create_token(
+    request: Request,
+    session: DbSession,
+    body: TokenRequest,
+    refusal: Annotated[Refusal | None, Depends(_sign_in_refusal)],
+) -> TokenOut | Response:
     """Get a bearer token for a user with the API role (send it as `Authorization: Bearer …`)."""
+    if refusal is not None:
+        return refusal.json_response()
     result = user_service.authenticate(session, body.username, body.password, client_ip(request))
     if result.user is None:
         # Failures are counted by `authenticate`; the request must still commit them.

@@ -34,8 +34,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from smartcomm.kit.i18n import LazyString, lazy
+from smartcomm.kit.types import MAX_INT64
 from smartcomm.models import Customer
-from smartcomm.segments.rules import Condition, Period
+from smartcomm.segments.rules import Condition, Period, reference_id
 
 # The bound parameter holding the customers of a per-customer refresh (see CompileContext).
 REFRESHED = "refreshed_customers"
@@ -53,6 +54,11 @@ class ValueType(StrEnum):
 
 
 NUMERIC_TYPES = {ValueType.INTEGER, ValueType.NUMBER, ValueType.MONEY}
+# Money is stored in minor units in a 64-bit column: 16 digits with the kopecks.
+MAX_MONEY = Decimal(10) ** 14
+# "In the last N days/months" and the days-ago metrics read dates that far back at most (about 270 years).
+MAX_DAYS = 100_000
+MAX_MONTHS = 3_000
 TEMPORAL_TYPES = {ValueType.DATE, ValueType.DATETIME}
 
 OPERATORS: dict[ValueType, tuple[str, ...]] = {
@@ -161,6 +167,8 @@ class Metric:
     unit: LazyString | None = None
     # Dates kept as ISO text (custom fields in JSON) compare with ISO text bounds on every backend.
     text_bounds: bool = False
+    # The largest magnitude an integer value may have (days and years turn into dates, which end at 9999).
+    limit: int = MAX_INT64
 
     @property
     def allowed_operators(self) -> tuple[str, ...]:
@@ -200,24 +208,44 @@ registry = Registry()
 # ---------------------------------------------------------------- values and comparisons
 
 
-def coerce(value_type: ValueType, value: Any) -> Any:
-    """A condition value as the Python type the comparison needs (raises MetricError when it cannot)."""
+def coerce(value_type: ValueType, value: Any, limit: int = MAX_INT64) -> Any:
+    """A condition value as the Python type the comparison needs (raises MetricError when it cannot).
+
+    Numbers must also be storable where they are compared: integers within `limit`, money within its
+    16 digits, every number finite.
+    """
     try:
         if value_type is ValueType.INTEGER:
             if isinstance(value, bool):
                 raise ValueError
-            return int(value)
+            return _within(int(value), limit)
         if value_type is ValueType.MONEY:
-            return Decimal(str(value))
+            return _within(Decimal(str(value)), MAX_MONEY - Decimal("0.01"))
         if value_type is ValueType.NUMBER:
-            return float(Decimal(str(value).replace(",", ".")))
+            return _within(float(Decimal(str(value).replace(",", "."))), float(MAX_INT64))
         if value_type is ValueType.DATE:
             return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
         if value_type is ValueType.DATETIME:
             return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
         return str(value)
-    except (ValueError, TypeError, InvalidOperation) as error:
+    except (ValueError, TypeError, InvalidOperation, OverflowError) as error:
         raise MetricError(f"{value!r} is not a valid {value_type.value}") from error
+    except _OutOfRange as error:
+        raise MetricError(f"{value!r} is out of range: at most {error.limit} either way") from error
+
+
+class _OutOfRange(Exception):
+    def __init__(self, limit: Any) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def _within(number: Any, limit: Any) -> Any:
+    if number != number:  # NaN is not equal to itself
+        raise ValueError(number)
+    if abs(number) > limit:
+        raise _OutOfRange(limit)
+    return number
 
 
 def needs_list(operator: str) -> bool:
@@ -240,10 +268,10 @@ def condition_values(metric: Metric, condition: Condition) -> Any:
             raise MetricError(
                 f"operator {operator!r} needs {'two values' if operator == 'between' else 'a list'}"
             )
-        return [coerce(metric.value_type, item) for item in items]
+        return [coerce(metric.value_type, item, metric.limit) for item in items]
     if value is None or value == "":
         raise MetricError(f"{metric.key} needs a value")
-    return coerce(metric.value_type, value)
+    return coerce(metric.value_type, value, metric.limit)
 
 
 def _last_value(value: Any) -> tuple[int, str]:
@@ -254,6 +282,8 @@ def _last_value(value: Any) -> tuple[int, str]:
         raise MetricError("'in the last' needs a number of days or months") from error
     if count < 1 or unit not in ("days", "months"):
         raise MetricError("'in the last' needs a positive number of days or months")
+    if count > (MAX_MONTHS if unit == "months" else MAX_DAYS):
+        raise MetricError(f"'in the last' goes back at most {MAX_DAYS} days or {MAX_MONTHS} months")
     return count, unit
 
 
@@ -468,6 +498,19 @@ def param(condition: Condition, name: str, required: bool = False) -> Any:
     if required and (value is None or value == ""):
         raise MetricError(f"the condition needs the parameter {name!r}")
     return value
+
+
+def param_id(condition: Condition, name: str) -> int | None:
+    """The id a parameter names (an id, or a key resolved when the rules were saved); None for a value
+    given as plain text (a code or SKU, which the metric matches itself)."""
+    value = condition.params.get(name)
+    try:
+        found = reference_id(value)
+    except ValueError as error:
+        raise MetricError(f"the parameter {name!r}: {error}") from error
+    if found is None and isinstance(value, dict):
+        raise MetricError(f"the parameter {name!r} names nothing known: give an id or a key")
+    return found
 
 
 def period_of(condition: Condition) -> Period | None:

@@ -22,6 +22,7 @@ from smartcomm.models import (
     WebSession,
 )
 from smartcomm.segments.metrics.base import (
+    MAX_DAYS,
     PERIOD,
     CompileContext,
     Metric,
@@ -30,6 +31,7 @@ from smartcomm.segments.metrics.base import (
     ValueType,
     compare,
     param,
+    param_id,
     per_customer,
     period_of,
     registry,
@@ -144,6 +146,7 @@ EVENT_DAYS = registry.register(
         _build_event_days,
         params=(EVENT, CONTEXT),
         unit=lazy("days"),
+        limit=MAX_DAYS,
     )
 )
 
@@ -155,8 +158,9 @@ def _source_filter(condition: Condition, column: Any = WebEvent.source_id) -> li
     source = param(condition, "source")
     if source in (None, ""):
         return []
-    if isinstance(source, int) or str(source).isdigit():
-        return [column == int(source)]
+    source_id = param_id(condition, "source")
+    if source_id is not None:
+        return [column == source_id]
     return [column.in_(select(EventSource.id).where(EventSource.code == str(source)))]
 
 
@@ -174,16 +178,16 @@ def _viewed_product(condition: Condition) -> Any:
     product = param(condition, "product")
     if product in (None, ""):
         return WebEvent.product_id.is_not(None)
-    if isinstance(product, int) or str(product).isdigit():
-        return WebEvent.product_id == int(product)
+    product_id = param_id(condition, "product")
+    if product_id is not None:
+        return WebEvent.product_id == product_id
     return WebEvent.product_id.in_(select(Product.id).where(Product.sku == str(product)))
 
 
 def _viewed_category(condition: Condition) -> Any:
-    category = param(condition, "category")
-    if category in (None, ""):
+    if param(condition, "category") in (None, ""):
         return WebEvent.category_id.is_not(None)
-    return WebEvent.category_id.in_(category_subtree(category))
+    return WebEvent.category_id.in_(category_subtree(condition))
 
 
 def _viewed_section(condition: Condition) -> Any:
@@ -249,6 +253,7 @@ DAYS_SINCE_VISIT = registry.register(
         ValueType.INTEGER,
         _build_days_since_visit,
         unit=lazy("days"),
+        limit=MAX_DAYS,
     )
 )
 
@@ -258,8 +263,9 @@ DAYS_SINCE_VISIT = registry.register(
 
 def _container_filter(column: Any, condition: Condition) -> Any:
     container = param(condition, "container", True)
-    if isinstance(container, int) or str(container).isdigit():
-        return column == int(container)
+    container_id = param_id(condition, "container")
+    if container_id is not None:
+        return column == container_id
     return column.in_(select(Container.id).where(Container.code == str(container)))
 
 
@@ -296,13 +302,15 @@ def _contains(target: Any) -> Any:
 
 def _contains_product(condition: Condition) -> Any:
     product = param(condition, "product", True)
-    if isinstance(product, int) or str(product).isdigit():
-        return ContainerItem.product_id == int(product)
+    product_id = param_id(condition, "product")
+    if product_id is not None:
+        return ContainerItem.product_id == product_id
     return ContainerItem.product_id.in_(select(Product.id).where(Product.sku == str(product)))
 
 
 def _contains_category(condition: Condition) -> Any:
-    subtree = category_subtree(param(condition, "category", True))
+    param(condition, "category", True)
+    subtree = category_subtree(condition)
     return ContainerItem.product_id.in_(select(Product.id).where(Product.category_id.in_(subtree)))
 
 
@@ -349,5 +357,6 @@ DAYS_SINCE_CHANGE = registry.register(
         _build_days_since_change,
         params=(CONTAINER,),
         unit=lazy("days"),
+        limit=MAX_DAYS,
     )
 )

@@ -16,6 +16,7 @@ from smartcomm.segments.metrics.base import (
     ValueType,
     compare,
     param,
+    param_id,
     registry,
 )
 from smartcomm.segments.rules import Condition
@@ -75,9 +76,10 @@ def _build_subscription(condition: Condition, context: CompileContext) -> Column
     category, channel = param(condition, "category", True), param(condition, "channel", True)
     if channel not in CHANNEL_LABELS:
         raise MetricError(f"unknown channel {channel!r}")
+    category_id = param_id(condition, "category")
     category_filter = (
-        Subscription.category_id == int(category)
-        if str(category).isdigit()
+        Subscription.category_id == category_id
+        if category_id is not None
         else Subscription.category_id.in_(
             select(MailingCategory.id).where(MailingCategory.code == str(category))
         )

@@ -14,6 +14,7 @@ from smartcomm.segments.metrics.base import (
     ValueType,
     compare,
     param,
+    param_id,
     registry,
 )
 from smartcomm.segments.rules import Condition
@@ -23,10 +24,11 @@ RFM = lazy("RFM")
 
 
 def _id_param(condition: Condition, name: str) -> int:
-    value = param(condition, name, True)
-    if not (isinstance(value, int) or str(value).isdigit()):
-        raise MetricError(f"the parameter {name!r} is an id")
-    return int(value)
+    param(condition, name, True)
+    found = param_id(condition, name)
+    if found is None:
+        raise MetricError(f'the parameter {name!r} is an id, or a name given as {{"name": …}}')
+    return found
 
 
 def _build_audience(condition: Condition, context: CompileContext) -> ColumnElement[bool]:

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Float, and_, cast, extract, not_
 from smartcomm.kit.i18n import lazy
 from smartcomm.models import Customer
 from smartcomm.segments.metrics.base import (
+    MAX_DAYS,
     CompileContext,
     Metric,
     MetricError,
@@ -22,6 +23,8 @@ from smartcomm.segments.metrics.base import (
 from smartcomm.segments.rules import Condition
 
 PROFILE = lazy("Profile")
+# Ages turn into birth dates, which must stay within the calendar.
+MAX_AGE = 1000
 CUSTOM = lazy("Custom fields")
 
 TEXT_FIELDS = {
@@ -96,7 +99,9 @@ def _build_age(condition: Condition, context: CompileContext) -> ColumnElement[b
 
 
 AGE = registry.register(
-    Metric("profile.age", lazy("Age"), PROFILE, ValueType.INTEGER, _build_age, unit=lazy("years"))
+    Metric(
+        "profile.age", lazy("Age"), PROFILE, ValueType.INTEGER, _build_age, unit=lazy("years"), limit=MAX_AGE
+    )
 )
 
 
@@ -164,6 +169,7 @@ BIRTHDAY = registry.register(
         _build_birthday,
         operators=("eq", "ne", "lt", "lte", "gt", "gte", "between", "empty", "not_empty"),
         unit=lazy("days"),
+        limit=MAX_DAYS,
     )
 )
 
@@ -211,6 +217,7 @@ DAYS_SINCE_REGISTRATION = registry.register(
         ValueType.INTEGER,
         _build_days_since_registration,
         unit=lazy("days"),
+        limit=MAX_DAYS,
     )
 )
 

@@ -22,6 +22,7 @@ from smartcomm.kit.models import Money
 from smartcomm.models import Category, Customer, Receipt, ReceiptLine, Store
 from smartcomm.models.receipts import PURCHASE_STATUSES
 from smartcomm.segments.metrics.base import (
+    MAX_DAYS,
     PERIOD,
     CompileContext,
     Metric,
@@ -31,6 +32,7 @@ from smartcomm.segments.metrics.base import (
     compare,
     condition_values,
     param,
+    param_id,
     per_customer,
     per_customer_value,
     period_of,
@@ -57,9 +59,8 @@ def _receipt_filters(condition: Condition, context: CompileContext) -> list[Any]
         filters.append(Receipt.purchased_at >= start)
     if end is not None:
         filters.append(Receipt.purchased_at < end)
-    store = param(condition, "store")
-    if store not in (None, ""):
-        filters.append(_store_filter(Receipt.store_id, store))
+    if param(condition, "store") not in (None, ""):
+        filters.append(_store_filter(Receipt.store_id, condition))
     return filters
 
 
@@ -109,10 +110,11 @@ def _lifetime_floor(lifetime: Any, metric: Metric, condition: Condition) -> list
     return []
 
 
-def _store_filter(column: Any, store: Any) -> Any:
-    if isinstance(store, int) or str(store).isdigit():
-        return column == int(store)
-    return column.in_(select(Store.id).where(Store.code == str(store)))
+def _store_filter(column: Any, condition: Condition) -> Any:
+    store_id = param_id(condition, "store")
+    if store_id is not None:
+        return column == store_id
+    return column.in_(select(Store.id).where(Store.code == str(param(condition, "store"))))
 
 
 def rounded_average(total: Any, count: Any) -> Any:
@@ -216,6 +218,7 @@ DAYS_SINCE_LAST = registry.register(
         ValueType.INTEGER,
         _build_days_since_last,
         unit=lazy("days"),
+        limit=MAX_DAYS,
     )
 )
 
@@ -235,23 +238,25 @@ def _line_filters(condition: Condition, context: CompileContext, target: Any) ->
 
 def _product_target(condition: Condition) -> Any:
     product = param(condition, "product", True)
-    if isinstance(product, int) or str(product).isdigit():
-        return ReceiptLine.product_id == int(product)
+    product_id = param_id(condition, "product")
+    if product_id is not None:
+        return ReceiptLine.product_id == product_id
     return ReceiptLine.sku == str(product)
 
 
-def category_subtree(category: Any) -> Any:
-    """Ids of the category and all its descendants (by the materialised path)."""
-    if not (isinstance(category, int) or str(category).isdigit()):
-        raise MetricError("a category is given by its id")
-    category_id = int(category)
+def category_subtree(condition: Condition) -> Any:
+    """Ids of the condition's category and all its descendants (by the materialised path)."""
+    category_id = param_id(condition, "category")
+    if category_id is None:
+        raise MetricError('a category is given by its id or by its code, as {"code": …}')
     return select(Category.id).where(
         or_(Category.id == category_id, Category.path.contains(f"/{category_id}/"))
     )
 
 
 def _category_target(condition: Condition) -> Any:
-    return ReceiptLine.category_id.in_(category_subtree(param(condition, "category", True)))
+    param(condition, "category", True)
+    return ReceiptLine.category_id.in_(category_subtree(condition))
 
 
 def _lines_metric(

@@ -96,8 +96,22 @@ def import_page(request: Request, session: DbSession, _: Viewer, import_id: int)
         "job": job,
         "id_types": ID_TYPE_LABELS,
         "audience": _audience_or_none(session, job.audience_id),
+        "can_run_again": audience_import_service.can_run_again(session, job),
     }
     return render(request, "audiences/import.html", context, fragment="audiences/_import_status.html")
+
+
+@router.post("/imports/{import_id}/run-again")
+def run_import_again(request: Request, session: DbSession, principal: Editor, import_id: int) -> Response:
+    """Run an interrupted import again, from its file, into the same audiences."""
+    try:
+        job = audience_import_service.run_again(session, principal.actor, import_id)
+    except DomainError as error:
+        rejected(session, error)
+        flash(request, error.message, "danger")
+        return redirect(request, f"/audiences/imports/{import_id}")
+    flash(request, "The import runs again.")
+    return redirect(request, f"/audiences/imports/{job.id}")
 
 
 @router.get("/imports/{import_id}/unmatched.csv")

@@ -31,9 +31,14 @@ Editor = Annotated[Principal, Depends(requires(Permission.CUSTOMERS_EDIT_CONTACT
 PAGE_SIZE = 25
 DEFAULT_SORT = "-registered"
 SORTABLE = ("name", "registered", "last_purchase", "total", "receipts")
-TABS = ("receipts", "events", "web-events", "containers")
+TABS = ("receipts", "events", "web-events", "containers", "communications")
 # htmx asks for one paged section of the profile by targeting its element.
-SECTIONS = {"receipts-section": "receipts", "events-section": "events", "web-events-section": "web_events"}
+SECTIONS = {
+    "receipts-section": "receipts",
+    "events-section": "events",
+    "web-events-section": "web_events",
+    "communications-section": "communications",
+}
 
 
 class SubscriptionChange(BaseModel):
@@ -98,9 +103,10 @@ def profile(
     receipts_page: int = 1,
     events_page: int = 1,
     web_events_page: int = 1,
+    communications_page: int = 1,
 ) -> Response:
     """The customer's 360° profile; an htmx request for one paged section gets that section only."""
-    pages = ProfilePages(receipts_page, events_page, web_events_page)
+    pages = ProfilePages(receipts_page, events_page, web_events_page, communications_page)
     section = SECTIONS.get(request.headers.get("HX-Target", "")) if is_htmx(request) else None
     if section is not None:
         return _section(request, session, customer_id, section, pages)

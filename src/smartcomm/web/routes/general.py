@@ -16,7 +16,7 @@ from smartcomm.kit import i18n
 from smartcomm.kit.errors import DomainError
 from smartcomm.kit.http import DbSession
 from smartcomm.kit.time import time_zone_names
-from smartcomm.settings.schemas import GeneralSettings
+from smartcomm.settings.schemas import DeliverySettings, GeneralSettings
 from smartcomm.settings.service import settings_service
 from smartcomm.web.deps import requires
 from smartcomm.web.forms import FormErrors, PostedForm, rejected
@@ -51,10 +51,22 @@ def _countries() -> list[tuple[str, str]]:
     return sorted(options, key=lambda option: option[1])
 
 
-def _page(request: Request, values: dict[str, Any], errors: FormErrors, status: int = 200) -> HTMLResponse:
+# The delivery settings edited here; the webhook's secret is not shown back (the webhooks area sets it).
+DELIVERY_FIELDS = tuple(name for name in DeliverySettings.model_fields if name != "webhook_secret")
+
+
+def _page(
+    request: Request,
+    values: dict[str, Any],
+    errors: FormErrors,
+    status: int = 200,
+    delivery: dict[str, Any] | None = None,
+) -> HTMLResponse:
     context = {
         "values": values,
         "errors": errors,
+        "delivery": delivery or DeliverySettings().model_dump(),
+        "delivery_errors": {name: errors[name] for name in DELIVERY_FIELDS if name in errors},
         "zones": time_zone_names(),
         "currencies": CURRENCIES,
         "countries": _countries(),
@@ -65,7 +77,8 @@ def _page(request: Request, values: dict[str, Any], errors: FormErrors, status: 
 @router.get("", response_class=HTMLResponse)
 def general_settings(request: Request, session: DbSession, _: Viewer) -> Response:
     """The general settings of the installation."""
-    return _page(request, settings_service.read(session, GeneralSettings).model_dump(), {})
+    delivery = settings_service.read(session, DeliverySettings).model_dump()
+    return _page(request, settings_service.read(session, GeneralSettings).model_dump(), {}, delivery=delivery)
 
 
 @router.post("")
@@ -73,6 +86,7 @@ def save_general_settings(
     request: Request, session: DbSession, principal: Editor, form: PostedForm
 ) -> Response:
     values = {k: v for k, v in form.items() if k in GeneralSettings.model_fields and k != "logo_file_id"}
+    delivery = {k: v for k, v in form.items() if k in DELIVERY_FIELDS}
     try:
         logo = form.get("logo")
         if isinstance(logo, UploadFile) and logo.filename:
@@ -83,8 +97,10 @@ def save_general_settings(
         if form.get("remove_logo") == "true":
             values["logo_file_id"] = None
         settings_service.update(session, principal.actor, GeneralSettings, values)
+        settings_service.update(session, principal.actor, DeliverySettings, delivery)
     except DomainError as error:
         current = settings_service.read(session, GeneralSettings).model_dump()
-        return _page(request, current | values, rejected(session, error), status=error.status_code)
+        shown = settings_service.read(session, DeliverySettings).model_dump() | delivery
+        return _page(request, current | values, rejected(session, error), error.status_code, shown)
     flash(request, "Settings saved.")
     return redirect(request, "/settings/general")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
+from babel.dates import format_datetime
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -13,9 +15,11 @@ from smartcomm.audit.service import audit_service
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.auth.repository import UserRepository
+from smartcomm.kit import i18n
 from smartcomm.kit.http import DbSession
 from smartcomm.kit.pagination import PageParams
-from smartcomm.kit.time import end_of_day, start_of_day
+from smartcomm.kit.time import end_of_day, start_of_day, to_zone
+from smartcomm.web.audit_changes import ChangeReader, actor_name
 from smartcomm.web.deps import requires
 from smartcomm.web.templating import render
 
@@ -32,6 +36,13 @@ def _parse_day(value: str) -> date | None:
 
 def _parse_int(value: str) -> int | None:
     return int(value) if value.isdigit() else None
+
+
+def _moments_in(zone: str) -> Callable[[datetime], str]:
+    """Moments recorded in a change, shown like the time of the entry: short, in the project time zone."""
+    return lambda moment: format_datetime(
+        to_zone(moment, zone), format="short", locale=i18n.current_language()
+    )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -67,6 +78,8 @@ def history(
     }
     context = {
         "page": entries,
+        "changes": ChangeReader(session, _moments_in(zone)).read(entries.items),
+        "actor_name": actor_name,
         "filters": filters,
         "query": urlencode({k: v for k, v in filters.items() if v}),
         "users": UserRepository(session).all_ordered(),

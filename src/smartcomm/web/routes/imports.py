@@ -73,6 +73,7 @@ def import_page(request: Request, session: DbSession, _: Importer, import_id: in
         "progress": progress_of(job),
         "creator": import_service.creator_name(session, job),
         "can_retry": import_service.can_import_valid_rows(job),
+        "can_run_again": import_service.can_run_again(session, job),
     }
     return render(request, "imports/detail.html", context, fragment="imports/_summary.html")
 
@@ -87,6 +88,19 @@ def import_valid_rows(request: Request, session: DbSession, principal: Importer,
         flash(request, error.message, "danger")
         return redirect(request, f"/imports/{import_id}")
     flash(request, "The valid rows are being imported.")
+    return redirect(request, f"/imports/{job.id}")
+
+
+@router.post("/{import_id}/run-again")
+def run_again(request: Request, session: DbSession, principal: Importer, import_id: int) -> Response:
+    """Run an interrupted import again, from its file, as it was asked for."""
+    try:
+        job = import_service.run_again(session, principal.actor, import_id)
+    except DomainError as error:
+        rejected(session, error)
+        flash(request, error.message, "danger")
+        return redirect(request, f"/imports/{import_id}")
+    flash(request, "The import runs again.")
     return redirect(request, f"/imports/{job.id}")
 
 

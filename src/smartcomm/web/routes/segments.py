@@ -14,6 +14,7 @@ from smartcomm.audiences.schemas import AudienceIn
 from smartcomm.audiences.service import audience_service
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
+from smartcomm.datasettings.display import parameter_label, parameter_labels
 from smartcomm.kit.db import session_scope
 from smartcomm.kit.errors import DomainError, FieldError, InvalidInput
 from smartcomm.kit.http import DbSession
@@ -21,6 +22,7 @@ from smartcomm.kit.i18n import ngettext
 from smartcomm.kit.pagination import PageParams
 from smartcomm.models import Segment
 from smartcomm.segments import export
+from smartcomm.segments.describe import DescribedGroup, describe
 from smartcomm.segments.rules import SegmentRules, drop_unfinished, parse_json, parse_rules
 from smartcomm.segments.schemas import SegmentIn, SegmentUpdate
 from smartcomm.segments.service import segment_service
@@ -28,7 +30,7 @@ from smartcomm.settings.schemas import SegmentSettings
 from smartcomm.settings.service import settings_service
 from smartcomm.web.deps import requires
 from smartcomm.web.forms import FormErrors, PostedForm, rejected, validate_form
-from smartcomm.web.segment_builder import builder_config, problems_of, read_rules_text
+from smartcomm.web.segment_builder import builder_config, problems_of, read_rules_text, readable_errors
 from smartcomm.web.templating import flash, is_htmx, redirect, render
 
 router = APIRouter(prefix="/segments")
@@ -108,7 +110,8 @@ def create_segment(request: Request, session: DbSession, principal: Editor, form
         fields, rules = _validated(form)
         segment = segment_service.create(session, principal.actor, SegmentIn(**fields, rules=rules))
     except DomainError as error:
-        return _builder_page(request, session, None, form, raw, rejected(session, error), status=REFUSED)
+        errors = rejected(session, error)
+        return _builder_page(request, session, None, form, raw, errors, status=error.status_code)
     flash(request, "The segment was saved. It is being built.")
     return redirect(request, f"/segments/{segment.id}")
 
@@ -117,13 +120,14 @@ def create_segment(request: Request, session: DbSession, principal: Editor, form
 def preview(request: Request, session: DbSession, _: Viewer, form: PostedForm) -> Response:
     """The live count of the builder: customers the conditions select now, or what is wrong with them."""
     builder = str(form.get("builder") or "builder")
+    raw: Any = None
     try:
         raw, unfinished = drop_unfinished(parse_json(form.get("rules") or ""))
         result = segment_service.preview(session, parse_rules(raw))
     except InvalidInput as error:
         # Problems not about one condition (e.g. unreadable JSON) are shown as about the whole tree.
         errors = {(e.field if e.field.startswith("root") else "root"): e.message for e in error.errors}
-        errors = errors or {"root": error.message}
+        errors = readable_errors(session, raw, errors or {"root": error.message})
         problems = problems_of(errors)
         context: dict[str, Any] = {
             "preview": None,
@@ -140,7 +144,9 @@ def preview(request: Request, session: DbSession, _: Viewer, form: PostedForm) -
 def lookup(session: DbSession, _: Viewer, kind: str, q: str = "") -> JSONResponse:
     """Options for a parameter picker (products, categories, stores, events …) whose name contains `q`."""
     options = segment_service.lookup(session, kind, q)
-    return JSONResponse([option.model_dump() for option in options])
+    return JSONResponse(
+        [option.model_dump() | {"label": parameter_label(kind, option.label)} for option in options]
+    )
 
 
 # --- one segment ------------------------------------------------------------------------------------------
@@ -185,7 +191,8 @@ def update_segment(
         fields, rules = _validated(form)
         segment_service.update(session, principal.actor, segment_id, SegmentUpdate(**fields, rules=rules))
     except DomainError as error:
-        return _builder_page(request, session, segment, form, raw, rejected(session, error), status=REFUSED)
+        errors = rejected(session, error)
+        return _builder_page(request, session, segment, form, raw, errors, status=error.status_code)
     flash(request, "The segment was saved.")
     return redirect(request, f"/segments/{segment_id}")
 
@@ -280,6 +287,7 @@ def _builder_page(
     *,
     status: int = 200,
 ) -> HTMLResponse:
+    errors = readable_errors(session, raw, errors)
     context = {
         "edited": segment,
         "values": values,
@@ -298,7 +306,7 @@ def _page_extras(session: Session, segment: Segment, principal: Principal) -> di
         else []
     )
     return {
-        "described": segment_service.describe(session, rules),
+        "described": _described(session, rules),
         "builds": segment_service.builds(session, segment.id, limit=10),
         "stale": segment_service.is_stale(session, segment),
         "slow_ms": SLOW_BUILD_MS,
@@ -306,6 +314,13 @@ def _page_extras(session: Session, segment: Segment, principal: Principal) -> di
         "audiences": audiences,
         "interval": settings_service.read(session, SegmentSettings).rebuild_interval_hours,
     }
+
+
+def _described(session: Session, rules: SegmentRules) -> DescribedGroup:
+    """The rules in words, with the names of what they refer to in the interface language."""
+    catalogue = segment_service.catalogue(session)
+    names = segment_service.labels(session, [condition for _path, condition in rules.conditions()], catalogue)
+    return describe(rules, {metric.key: metric for metric in catalogue}, parameter_labels(names))
 
 
 def _chosen_audience(session: Session, principal: Principal, form: dict[str, Any]) -> int | None:

@@ -1,6 +1,8 @@
 // smartcomm segment builder: an Alpine.js component editing a rule tree (groups with AND/OR, nesting,
 // negation; conditions with operators, values and parameters). The tree is kept as JSON in a hidden
 // field; every change fires "rules-changed" on the builder so htmx can ask the server for a live count.
+// The pages run Alpine's CSP build (no eval): components are registered with Alpine.data, and what an
+// attribute cannot say in its small expression language (arrow functions, globals) is a method here.
 (function () {
   "use strict";
 
@@ -163,7 +165,7 @@
 
   // ---- the component -------------------------------------------------------------------------------------
 
-  window.segmentBuilder = function (configId) {
+  function segmentBuilder(configId) {
     var config = JSON.parse(document.getElementById(configId).textContent);
     var metrics = {};
     config.catalogue.forEach(function (metric) { metrics[metric.key] = metric; });
@@ -446,7 +448,28 @@
 
       receiveErrors: function (detail) {
         if (detail && detail.builder === this.id) { this.errors = detail.errors || {}; }
+      },
+
+      // A search box that has just appeared takes the focus once Alpine has drawn it.
+      focusSoon: function (element) {
+        this.$nextTick(function () { element.focus(); });
       }
     };
-  };
+  }
+
+  // The live count (segments/_live.html) hands the server's errors, by the path of their condition, to
+  // the builder named in its data-builder.
+  function ruleErrors() {
+    return {
+      init: function () {
+        var data = this.$el.dataset;
+        this.$dispatch("rule-errors", { builder: data.builder, errors: JSON.parse(data.errors || "{}") });
+      }
+    };
+  }
+
+  document.addEventListener("alpine:init", function () {
+    window.Alpine.data("segmentBuilder", segmentBuilder);
+    window.Alpine.data("ruleErrors", ruleErrors);
+  });
 })();

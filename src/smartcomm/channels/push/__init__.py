@@ -1,0 +1,1 @@
+"""Push: Firebase Cloud Messaging HTTP v1 (`fcm.py`) and Web Push with VAPID (`webpush.py`)."""

@@ -1,0 +1,69 @@
+"""Macros that later areas provide: `client.promocode('group')`, `client.last_promocode('group')`,
+`client.poll('CODE')`.
+
+An area registers a function for its macro when it is imported (`register("promocode", issue)`).
+Until then a template using the macro fails to render with a clear reason — never a silent empty
+string, which would send a message that promises a code and shows none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from smartcomm.kit.i18n import lazy
+from smartcomm.personalization.errors import HookUnavailable, RenderError
+
+PROMOCODE = "promocode"
+LAST_PROMOCODE = "last_promocode"
+POLL = "poll"
+UNAVAILABLE: dict[str, str] = {
+    PROMOCODE: lazy("promo codes are not available yet"),
+    LAST_PROMOCODE: lazy("promo codes are not available yet"),
+    POLL: lazy("polls are not available yet"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HookCall:
+    """One use of a macro: for whom, with what argument, for which message.
+
+    `message_key` identifies the message being made (the ledger's idempotency key), so that rendering
+    the same message again issues nothing new; `preview` is set for previews and tests, which must
+    not use up real codes."""
+
+    name: str
+    customer_id: int | None
+    argument: str
+    message_key: str | None
+    preview: bool
+
+
+Hook = Callable[[HookCall], str]
+_registry: dict[str, Hook] = {}
+
+
+def register(name: str, hook: Hook) -> None:
+    if name not in UNAVAILABLE:
+        raise ValueError(f"unknown template hook {name!r}; known: {', '.join(sorted(UNAVAILABLE))}")
+    _registry[name] = hook
+
+
+def unregister(name: str) -> None:
+    _registry.pop(name, None)
+
+
+def is_available(name: str) -> bool:
+    return name in _registry
+
+
+def call(call: HookCall) -> str:
+    """The macro's text for this call, or a render error saying why there is none."""
+    hook = _registry.get(call.name)
+    if hook is None:
+        raise HookUnavailable(UNAVAILABLE[call.name])
+    if not isinstance(call.argument, str) or not call.argument:
+        raise RenderError(
+            lazy("%(name)s() needs a code in quotes, e.g. client.%(name)s('SPRING')"), name=call.name
+        )
+    return hook(call)
