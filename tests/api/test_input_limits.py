@@ -9,6 +9,7 @@ back office.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -350,3 +351,41 @@ def test_the_back_office_answers_impossible_ids_and_pages_without_a_5xx(
     statuses = {url: client.get(url).status_code for url in expected}
 
     assert statuses == expected
+
+
+def test_a_client_that_leaves_while_sending_its_body_gets_no_server_error(app, api: ApiClient) -> None:
+    """wrk and impatient clients close the connection mid-body: the request ends quietly, nothing logged
+    as a server error and nothing answered."""
+    sent: list[dict[str, object]] = []
+    arrivals = iter(
+        [
+            {"type": "http.request", "body": b'{"events": [', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+
+    async def receive() -> dict[str, object]:
+        return next(arrivals)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/events",
+        "raw_path": b"/api/v1/events",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {api.token}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(app(scope, receive, send))
+    assert not [m for m in sent if m.get("status", 0) >= 500]  # type: ignore[operator]

@@ -7,9 +7,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pytest
 from playwright.sync_api import Page, expect
 
+from smartcomm.config import config
 from smartcomm.delivery.ledger import Source
+from smartcomm.delivery.repository import LedgerRepository
 from smartcomm.delivery.schemas import InlineSource, PlanRequest
 from smartcomm.delivery.service import delivery_service
 from smartcomm.kit.db import Database
@@ -120,6 +123,35 @@ def test_a_marketer_finds_a_message_and_simulates_a_click(page: Page, staff, liv
     expect(page.locator('#message-status [data-status="clicked"]')).to_be_visible()
     expect(page.locator('[data-kpi="clicks"]')).to_have_text("1")
     expect(page.locator('#history [data-event="clicked"]')).to_be_visible()
+
+
+def test_a_marketer_opens_a_sandbox_e_mail_as_its_recipient_and_follows_its_tracked_link(
+    page: Page, staff, live_database: Database, live_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config, "public_base_url", live_server)  # the links in the e-mail lead to this server
+    sent = send_some(live_database)
+    email, password = staff("marketer", full_name="Maria Marketer")
+    sign_in(page, email, password)
+    page.goto(f"/outbox/{sent.email_id}")
+    opened_for_shop: list[str] = []
+    page.context.route(
+        "https://shop.example/**",
+        lambda route: (opened_for_shop.append(route.request.url), route.fulfill(status=200, body="shop")),
+    )
+    with page.context.expect_page() as opened:
+        page.click("#open-as-recipient")
+    mailbox = opened.value
+    mailbox.wait_for_load_state()
+    expect(mailbox.locator("body")).to_contain_text("Dear Olga")
+    link = mailbox.locator("a", has_text="the sale")
+    expect(link).to_have_attribute("href", re.compile(r"/t/c/"))  # tracked, not the shop's address
+
+    link.click()
+    mailbox.wait_for_url("https://shop.example/sale")
+    assert opened_for_shop == ["https://shop.example/sale"]
+    with live_database.session() as session:
+        kinds = [row.kind for row in LedgerRepository(session).history(sent.email_id)]
+    assert "opened" in kinds and "clicked" in kinds  # a headless browser's, so flagged as a machine's
 
 
 def test_an_operator_follows_a_cascade_from_the_customers_communications_in_russian(

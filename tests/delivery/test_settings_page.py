@@ -9,6 +9,7 @@ import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from smartcomm.channels.secrets import unseal
 from smartcomm.delivery.ledger import Reason
 from smartcomm.delivery.service import delivery_service
 from smartcomm.models import AuditEntry, SettingValue
@@ -66,4 +67,42 @@ def test_a_window_shorter_than_an_hour_is_refused_and_nothing_is_saved(
     response = admin_client.submit("/settings/general", posted)
     assert response.status_code == 422
     assert "at least an hour" in response.text and 'id="f-sms_window_end" value="09:30"' in response.text
+    assert session.scalar(select(func.count()).select_from(SettingValue)) == 0
+
+
+def test_the_webhook_secret_is_stored_sealed_never_shown_back_and_kept_by_a_blank_field(
+    admin_client: UIClient, session: Session
+) -> None:
+    posted = GENERAL | {
+        "webhook_url": "https://loyalty.example/hooks",
+        "webhook_secret": "whsec-0123456789abcd",
+    }
+    assert admin_client.submit("/settings/general", posted).status_code == 303
+    stored = session.scalar(select(SettingValue.value).where(SettingValue.key == "delivery.webhook_secret"))
+    assert isinstance(stored, str) and stored.startswith("fernet:") and "0123456789" not in stored
+    assert unseal(stored) == "whsec-0123456789abcd"
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.object_id == "delivery")).one()
+    assert entry.changes["webhook_secret"] == [None, "••••"]
+    page = admin_client.get("/settings/general").text
+    assert "••••abcd" in page and "0123456789" not in page and stored not in page
+
+    assert admin_client.submit("/settings/general", GENERAL | {"webhook_secret": ""}).status_code == 303
+    session.expire_all()
+    assert (
+        unseal(settings_service.read(session, DeliverySettings).webhook_secret or "")
+        == "whsec-0123456789abcd"
+    )
+
+    removed = GENERAL | {"webhook_secret": "", "remove_webhook_secret": "true"}
+    assert admin_client.submit("/settings/general", removed).status_code == 303
+    session.expire_all()
+    assert settings_service.read(session, DeliverySettings).webhook_secret is None
+
+
+def test_a_webhook_secret_too_long_is_refused_with_its_field_and_nothing_is_saved(
+    admin_client: UIClient, session: Session
+) -> None:
+    response = admin_client.submit("/settings/general", GENERAL | {"webhook_secret": "x" * 201})
+    assert response.status_code == 422
+    assert 'id="f-webhook_secret"' in response.text and "at most 200 characters" in response.text
     assert session.scalar(select(func.count()).select_from(SettingValue)) == 0

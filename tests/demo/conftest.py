@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from smartcomm.delivery.tracking import links
 from smartcomm.demo import DemoOptions, DemoSummary, generate
 from smartcomm.models import Customer, Event, MailingCategory, Receipt, ReceiptLine, Store, Subscription
+from smartcomm.personalization.renderer import renderer
 
 AS_OF = date(2026, 6, 1)
 # The purchase aggregates of a customer, with the id: what a load must compute exactly as
@@ -23,6 +27,17 @@ AGGREGATES = (
     Customer.first_purchase_at,
     Customer.last_purchase_at,
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """The starters send messages: compiled versions and tracked links are cached by id for the life of
+    the process, and rolled-back tests reuse ids."""
+    renderer.forget()
+    links.forget()
+    yield
+    renderer.forget()
+    links.forget()
 
 
 def make_demo(session: Session, customers: int = 150, seed: int = 7, **options: Any) -> DemoSummary:

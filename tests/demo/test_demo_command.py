@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from smartcomm.cli.demo import load_if_empty
 from smartcomm.cli.main import app
-from smartcomm.models import Customer, Event, Receipt, RfmCalculation, Segment
+from smartcomm.models import Customer, Event, Message, MessageTemplate, Receipt, RfmCalculation, Segment
 from tests.demo.conftest import count
 
 runner = CliRunner()
@@ -38,8 +38,12 @@ def test_first_run_loads_a_demo_base_and_later_runs_add_nothing(session: Session
     assert max(s.member_count for s in segments) > 0
     calculation = session.scalars(select(RfmCalculation)).one()
     assert calculation.status == "done" and calculation.scored > 0
+    # … and so do the Templates and the Outbox.
+    starters = (count(session, MessageTemplate), count(session, Message))
+    assert starters[0] == 6 and starters[1] > 0
 
     assert load_if_empty(customers=50, seed=2) is None
     assert (count(session, Customer), count(session, Receipt), count(session, Event)) == sizes
     assert sizes[0] == 50
     assert (count(session, Segment), count(session, RfmCalculation)) == (4, 1)
+    assert (count(session, MessageTemplate), count(session, Message)) == starters

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
+from smartcomm.delivery.ledger import Source
+from smartcomm.delivery.schemas import PlanRequest
+from smartcomm.delivery.service import delivery_service
+from smartcomm.kit.time import utcnow
 from smartcomm.models import AuditEntry, MessageTemplate, MessageTemplateVersion
 from smartcomm.personalization.schemas import TemplateCreate
 from smartcomm.personalization.service import template_service
 from tests.conftest import UIClient, extract_csrf
+from tests.delivery.helpers import make_customer
 from tests.factories import make_user
 from tests.personalization.shop import TemplateShop, build_template_shop
 
@@ -183,6 +189,32 @@ def test_deleting_a_template_deletes_its_versions(
     assert deleted.status_code == 303
     assert count(session, MessageTemplate) == 0
     assert count(session, MessageTemplateVersion) == 0
+
+
+def test_a_template_whose_messages_wait_to_be_sent_is_not_deleted(
+    client: UIClient, session: Session, shop: TemplateShop
+) -> None:
+    template = make_sms(session)
+    version = session.scalars(select(MessageTemplateVersion)).one()
+    customer = make_customer(session, phone="+79161234567")
+    tomorrow = utcnow() + timedelta(days=1)
+    waiting = PlanRequest(
+        source_kind=Source.TEST,
+        channel="sms",
+        customer_id=customer.id,
+        template_version_id=version.id,
+        occurrence="later",
+        not_before=tomorrow,
+        expires_at=tomorrow + timedelta(days=1),
+    )
+    delivery_service.plan(session, [waiting])
+    session.commit()
+    signed_in(client, session, "designer")
+    refused = client.submit(f"/templates/{template.id}/delete")
+    assert refused.status_code == 303
+    assert "waiting to be sent" in client.get(refused.headers["location"]).text
+    assert count(session, MessageTemplate) == 1
+    assert count(session, MessageTemplateVersion) == 1
 
 
 def test_unknown_channels_and_templates_are_not_found(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PREFIXES = ("/api/", "/v1/")
@@ -44,6 +45,10 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if not guard.answered:
                 await _answer_too_large(send, self.limit)
+        except ClientDisconnect:
+            # The client went away while sending its body: the endpoint never ran, there is nobody to
+            # answer, and it is no server error to log.
+            return
 
 
 class _CountedBody:

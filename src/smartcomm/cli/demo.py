@@ -78,8 +78,12 @@ def load_if_empty(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> Dem
     summary = load(DemoOptions(customers=customers, seed=seed), actor)
     console.print(f"[green]Demo data loaded in {summary.seconds:.1f} s.[/green]")
     with session_scope() as session:
-        made = add_starters(session, actor)
-    console.print(f"{made} example segments (built by the worker) and a first RFM calculation.")
+        starters = add_starters(session, actor)
+    console.print(
+        f"{starters.segments} example segments (built by the worker), a first RFM calculation, "
+        f"{starters.templates} example templates and {starters.messages} sample messages "
+        "(sent to the sandbox by the worker)."
+    )
     return summary
 
 

@@ -1,4 +1,5 @@
-"""SQL of the demo loader's reference data: stores, categories, products, mailing categories.
+"""SQL of the demo loader's reference data: stores, categories, products, mailing categories; and the
+recipients of the sample messages a new installation starts with.
 
 Rows that already exist (matched by code or SKU) are reused, so the catalogue of a base that was
 set up by hand before the demo load stays as it is.
@@ -9,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from smartcomm.demo.places import ONLINE_STORE_CODE
 from smartcomm.models import (
     Category,
     Classifier,
@@ -22,6 +24,7 @@ from smartcomm.models import (
     EventSource,
     MailingCategory,
     Product,
+    Receipt,
     Store,
 )
 from smartcomm.models.catalog import SYSTEM_CLASSIFIER_CODE
@@ -34,6 +37,36 @@ class DemoRepository:
 
     def customer_count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(Customer)) or 0)
+
+    def latest_online_orders(self, contact: Literal["email", "phone"], limit: int) -> list[tuple[int, str]]:
+        """The newest paid orders of the online store that are still their customer's latest receipt, of
+        customers with an e-mail (or a phone) on file: (customer id, receipt number), newest first.
+
+        Latest by the order the render context reads receipts in, so `receipts[0]` of a template is the
+        order named. Whether the contact may be written to is the policy gate's to judge.
+        """
+        newest_first = (Receipt.purchased_at.desc(), Receipt.id.desc())
+        rank = func.row_number().over(partition_by=Receipt.customer_id, order_by=newest_first)
+        ranked = select(
+            Receipt.id,
+            Receipt.customer_id,
+            Receipt.number,
+            Receipt.purchased_at,
+            Receipt.status,
+            Receipt.store_id,
+            rank.label("rank"),
+        ).subquery()
+        address = Customer.email if contact == "email" else Customer.phone
+        statement = (
+            select(ranked.c.customer_id, ranked.c.number)
+            .join(Store, Store.id == ranked.c.store_id)
+            .join(Customer, Customer.id == ranked.c.customer_id)
+            .where(ranked.c.rank == 1, ranked.c.status == "paid", Store.code == ONLINE_STORE_CODE)
+            .where(address.is_not(None))
+            .order_by(ranked.c.purchased_at.desc(), ranked.c.id.desc())
+            .limit(limit)
+        )
+        return [(int(customer_id), str(number)) for customer_id, number in self.session.execute(statement)]
 
     def system_classifier_id(self) -> int:
         return int(

@@ -1,18 +1,24 @@
-"""What a new installation shows on its first start: a few example segments and a first RFM calculation.
+"""What a new installation shows on its first start: a few example segments, a first RFM calculation,
+example templates of every channel and a few sample messages in the Outbox.
 
-Without them the Segments and RFM pages of a fresh demo would be empty until the schedule runs. The
-segments belong to the demo retailer, a Russian chain, and are named in Russian like its other records.
+Without them the Segments, RFM, Templates and Outbox pages of a fresh demo would be empty until someone
+made something. They belong to the demo retailer, a Russian chain, and are named in Russian like its
+other records. Running the starters again adds only what is missing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
 from smartcomm.datasettings.mailing_categories import MailingCategoryRepository
+from smartcomm.demo.example_templates import add_example_templates
+from smartcomm.demo.sample_messages import send_sample_messages
 from smartcomm.rfm.service import rfm_service
+from smartcomm.segments.repository import SegmentRepository
 from smartcomm.segments.rules import SegmentRules
 from smartcomm.segments.schemas import SegmentIn
 from smartcomm.segments.service import segment_service
@@ -65,11 +71,33 @@ def example_segments(promotions_id: int | None) -> list[SegmentIn]:
     ]
 
 
-def add_starters(session: Session, actor: Actor) -> int:
-    """Create the example segments (the worker builds them) and run the first RFM calculation."""
+@dataclass(frozen=True)
+class Starters:
+    """What the starters hold: example segments and templates, and sample messages in the ledger."""
+
+    segments: int
+    templates: int
+    messages: int
+
+
+def add_starters(session: Session, actor: Actor) -> Starters:
+    """Create what is missing of the example segments (the worker builds them), the first RFM calculation
+    and the example templates, and send the sample messages (the worker dispatches them after the
+    commit)."""
+    segments = add_example_segments(session, actor)
+    if rfm_service.last_attempt(session) is None:
+        rfm_service.run(session, "demo")
+    templates = add_example_templates(session, actor)
+    messages = send_sample_messages(session, actor, templates)
+    return Starters(segments=segments, templates=len(templates), messages=messages)
+
+
+def add_example_segments(session: Session, actor: Actor) -> int:
+    """Create the example segments whose names are still free; the number of examples."""
     promotions = MailingCategoryRepository(session).by_code("promotions")
     segments = example_segments(promotions.id if promotions else None)
+    repository = SegmentRepository(session)
     for data in segments:
-        segment_service.create(session, actor, data)
-    rfm_service.run(session, "demo")
+        if repository.named(data.name) is None:
+            segment_service.create(session, actor, data)
     return len(segments)

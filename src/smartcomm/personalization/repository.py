@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import and_, func, select
 
+from smartcomm.delivery.ledger import Status
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.repository import Repository
-from smartcomm.models import MessageTemplate, MessageTemplateVersion, User
+from smartcomm.models import Message, MessageTemplate, MessageTemplateVersion, User
 
 
 class TemplateRepository(Repository[MessageTemplate]):
@@ -78,3 +79,12 @@ class TemplateRepository(Repository[MessageTemplate]):
             return {}
         statement = select(User.id, User.full_name).where(User.id.in_(wanted))
         return {row[0]: row[1] for row in self.session.execute(statement)}
+
+    def messages_waiting(self, template_id: int) -> int:
+        """Messages of the template's versions not sent yet (they render from the version when they go)."""
+        versions = select(MessageTemplateVersion.id).where(MessageTemplateVersion.template_id == template_id)
+        statement = select(func.count()).where(
+            Message.template_version_id.in_(versions),
+            Message.status.in_((Status.PLANNED, Status.RENDERED, Status.QUEUED)),
+        )
+        return int(self.session.scalar(statement) or 0)

@@ -159,8 +159,11 @@ class TemplateService:
         return template
 
     def delete(self, session: Session, actor: Actor, template_id: int) -> None:
-        """Delete a template and its versions."""
+        """Delete a template and its versions; refused while messages of it wait to be sent (they would
+        have nothing to render). Messages already sent keep their history and status."""
         template = self.get(session, template_id)
+        if TemplateRepository(session).messages_waiting(template.id):
+            raise Conflict("Messages of this template are waiting to be sent; delete it once they have gone")
         self._audit(session, actor, template, "delete", diff({"name": template.name}, {}))
         TemplateRepository(session).delete(template)
 

@@ -162,7 +162,15 @@ class DeliverySettings(SettingsGroup):
     double_opt_in: bool = False
     # Told of every whole-channel opt-out (the loyalty system's webhook); the body is signed with the secret.
     webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
-    webhook_secret: str | None = Field(default=None, max_length=200)
+    # Stored encrypted (settings.service seals every `*_secret` key); at most 200 characters as typed.
+    webhook_secret: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_length(cls, value: str | None) -> str | None:
+        if value and not value.startswith("fernet:") and len(value) > 200:
+            raise ValueError("at most 200 characters")
+        return value
 
     @field_validator("email_window_end", "sms_window_end", "viber_window_end", "push_window_end")
     @classmethod

@@ -9,12 +9,17 @@ from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service, diff
+from smartcomm.channels.secrets import MASK, SEALED_PREFIX, seal
 from smartcomm.kit.errors import FieldError, InvalidInput, NotFound
 from smartcomm.models import StoredFile
 from smartcomm.settings.repository import SettingsRepository, StoredFileRepository
 from smartcomm.settings.schemas import SettingsGroup
 
 GroupT = TypeVar("GroupT", bound=SettingsGroup)
+
+# Keys holding secrets (a webhook's signing key, …): stored encrypted with the secret key, never written
+# to the action history in clear; `channels.secrets.unseal` reads them back.
+SECRET_SUFFIX = "_secret"  # noqa: S105 (a key suffix, not a password)
 
 MAX_LOGO_BYTES = 512 * 1024
 LOGO_TYPES = {"image/png", "image/jpeg", "image/svg+xml", "image/webp", "image/gif"}
@@ -43,8 +48,13 @@ class SettingsService:
             raise InvalidInput("Some settings are not valid", [FieldError(*p) for p in problems]) from error
         changes = diff(current.model_dump(), updated.model_dump())
         repository = SettingsRepository(session)
+        stored = updated.model_dump(mode="json")
         for name in changes:
-            repository.put(f"{group.prefix}.{name}", updated.model_dump(mode="json")[name])
+            if name.endswith(SECRET_SUFFIX):
+                stored[name] = _sealed(stored[name])
+                changes[name] = [MASK if value else None for value in changes[name]]
+            repository.put(f"{group.prefix}.{name}", stored[name])
+        updated = group.model_validate(stored)
         if changes:
             audit_service.record(
                 session,
@@ -74,3 +84,9 @@ class SettingsService:
 
 
 settings_service = SettingsService()
+
+
+def _sealed(value: Any) -> Any:
+    if not value or str(value).startswith(SEALED_PREFIX):
+        return value
+    return seal(str(value))

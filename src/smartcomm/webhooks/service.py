@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session
 
+from smartcomm.channels.secrets import SecretUnreadable, unseal
 from smartcomm.kit.db import session_scope
 from smartcomm.kit.leases import is_gone, this_process
 from smartcomm.kit.outbox import Event
@@ -107,7 +108,13 @@ class WebhookService:
             return Outcome(False, error="no webhook address is configured")
         if not settings.webhook_secret:
             return Outcome(False, error="no webhook secret is configured: nothing is sent unsigned")
-        return _post(settings.webhook_url, settings.webhook_secret, attempt)
+        try:
+            secret = unseal(settings.webhook_secret)
+        except SecretUnreadable:
+            return Outcome(
+                False, error="the webhook secret was stored under another secret key: set it again"
+            )
+        return _post(settings.webhook_url, secret, attempt)
 
     def _claimed(self) -> Iterator[Attempt]:
         """The due deliveries, and those whose attempt a killed worker held, each claimed for one attempt

@@ -102,7 +102,9 @@ def update_template(
     return _out(template, template_service.latest(session, template))
 
 
-@router.delete("/templates/{template_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+@router.delete(
+    "/templates/{template_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**NOT_FOUND, **CONFLICT}
+)
 def delete_template(session: DbSession, principal: Writer, template_id: PathId) -> Response:
     """Delete a template with all its versions."""
     template_service.delete(session, principal.actor, template_id)

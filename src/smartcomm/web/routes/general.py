@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
+from smartcomm.channels.secrets import MASK, SecretUnreadable, masked, unseal
 from smartcomm.kit import i18n
 from smartcomm.kit.errors import DomainError
 from smartcomm.kit.http import DbSession
@@ -51,7 +52,7 @@ def _countries() -> list[tuple[str, str]]:
     return sorted(options, key=lambda option: option[1])
 
 
-# The delivery settings edited here; the webhook's secret is not shown back (the webhooks area sets it).
+# The delivery settings edited here. The webhook's secret is never shown back: a blank field keeps it.
 DELIVERY_FIELDS = tuple(name for name in DeliverySettings.model_fields if name != "webhook_secret")
 
 
@@ -62,16 +63,30 @@ def _page(
     status: int = 200,
     delivery: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    delivery = delivery or DeliverySettings().model_dump()
     context = {
         "values": values,
         "errors": errors,
-        "delivery": delivery or DeliverySettings().model_dump(),
-        "delivery_errors": {name: errors[name] for name in DELIVERY_FIELDS if name in errors},
+        "delivery": delivery,
+        "delivery_errors": {
+            name: errors[name] for name in (*DELIVERY_FIELDS, "webhook_secret") if name in errors
+        },
+        "webhook_secret_shown": _shown_secret(delivery.get("webhook_secret")),
         "zones": time_zone_names(),
         "currencies": CURRENCIES,
         "countries": _countries(),
     }
     return render(request, "settings/general.html", context, status_code=status)
+
+
+def _shown_secret(stored: str | None) -> str | None:
+    """The stored secret as shown back: a mask and its last characters."""
+    if not stored:
+        return None
+    try:
+        return masked(unseal(stored))
+    except SecretUnreadable:
+        return MASK
 
 
 @router.get("", response_class=HTMLResponse)
@@ -87,6 +102,11 @@ def save_general_settings(
 ) -> Response:
     values = {k: v for k, v in form.items() if k in GeneralSettings.model_fields and k != "logo_file_id"}
     delivery = {k: v for k, v in form.items() if k in DELIVERY_FIELDS}
+    typed_secret = str(form.get("webhook_secret") or "").strip()
+    if typed_secret:
+        delivery["webhook_secret"] = typed_secret
+    elif form.get("remove_webhook_secret") == "true":
+        delivery["webhook_secret"] = None
     try:
         logo = form.get("logo")
         if isinstance(logo, UploadFile) and logo.filename:
@@ -100,7 +120,8 @@ def save_general_settings(
         settings_service.update(session, principal.actor, DeliverySettings, delivery)
     except DomainError as error:
         current = settings_service.read(session, GeneralSettings).model_dump()
-        shown = settings_service.read(session, DeliverySettings).model_dump() | delivery
+        kept = settings_service.read(session, DeliverySettings).model_dump()
+        shown = kept | delivery | {"webhook_secret": kept["webhook_secret"]}
         return _page(request, current | values, rejected(session, error), error.status_code, shown)
     flash(request, "Settings saved.")
     return redirect(request, "/settings/general")

@@ -10,7 +10,7 @@ shown in an `<iframe sandbox="">`.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -31,6 +31,7 @@ from smartcomm.delivery.outbox_queries import (
     shown_content,
 )
 from smartcomm.delivery.simulation import ACTIONS, simulate
+from smartcomm.delivery.tokens import view_url
 from smartcomm.kit.errors import DomainError, InvalidInput
 from smartcomm.kit.http import DbSession
 from smartcomm.kit.pagination import PageParams
@@ -104,6 +105,12 @@ def message_page(request: Request, session: DbSession, _: Viewer, message_id: Pa
         "content": content,
         "subject": _subject(session, view),
         "can_simulate": view.message.is_sandbox and view.message.status in PROGRESS,
+        # A sandbox e-mail can be opened as its recipient would: its tracked links, pixel and unsubscribe
+        # link work as in a mailbox, so the whole path can be tried without a real address.
+        # (its path: staff reach the public pages at the address they use for the back office)
+        "recipient_view_url": urlsplit(view_url(view.message.id)).path
+        if view.message.channel == "email"
+        else None,
         "actions": ACTIONS,
         "latest_time": latest_time,
     }

@@ -20,7 +20,7 @@ from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.channels.base import EmailContent, PushContent, SmsContent, ViberContent
 from smartcomm.customers.service import customer_service
-from smartcomm.kit.errors import DomainError, NotFound
+from smartcomm.kit.errors import Conflict, DomainError, NotFound
 from smartcomm.kit.http import CONTENT_SECURITY_POLICY, DbSession
 from smartcomm.kit.i18n import gettext_, lazy
 from smartcomm.kit.pagination import PageParams
@@ -276,7 +276,11 @@ def confirm_delete(request: Request, session: DbSession, _: Editor, template_id:
 @router.post("/{template_id:int}/delete")
 def delete_template(request: Request, session: DbSession, principal: Editor, template_id: int) -> Response:
     template = template_service.get(session, template_id)
-    template_service.delete(session, principal.actor, template.id)
+    try:
+        template_service.delete(session, principal.actor, template.id)
+    except Conflict as refused:
+        flash(request, refused.message, "danger")
+        return redirect(request, f"/templates/{template.channel}")
     flash(request, "The template was deleted.")
     return redirect(request, f"/templates/{template.channel}")
 
