@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from smartcomm.delivery import outbox_queries
 from smartcomm.delivery.ledger import Reason, Status
 from smartcomm.delivery.service import delivery_service
 from smartcomm.models import AuditEntry, Customer, Message
@@ -153,3 +155,17 @@ def test_a_post_without_the_csrf_token_changes_nothing(client: UIClient, session
     client = signed_in(client, session, "marketer")
     assert client.post(f"/outbox/{message.id}/simulate", data={"action": "opened"}).status_code == 403
     assert reload(session, message).opens == 0
+
+
+def test_a_huge_outbox_is_counted_only_up_to_its_cap_and_still_pages_on(
+    client: UIClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox_queries, "COUNT_CAP", 30)
+    sent_messages(session, count=31)
+    client = signed_in(client, session, "marketer")
+    first = client.get("/outbox").text
+    assert "Showing 1–25 of more than 30" in first and "1 / 2+" in first
+    second = client.get("/outbox?page=2").text
+    assert "Showing 26–31 of more than 30" in second and "2 / 2+" in second
+    monkeypatch.setattr(outbox_queries, "COUNT_CAP", 31)
+    assert "Showing 1–25 of 31" in client.get("/outbox").text

@@ -36,6 +36,9 @@ CHANNELS = ("email", "sms", "viber", "push")
 STATUSES = tuple(status.value for status in Status)
 SOURCES = tuple(source.value for source in Source)
 EXCERPT_LENGTH = 160
+# The Outbox counts matching messages up to this many and then says "more than": an exact count of a
+# ledger of tens of millions would cost seconds on every page.
+COUNT_CAP = 100_000
 ENGAGEMENT = ("opens", "clicks", "machine_opens", "machine_clicks")
 
 
@@ -123,8 +126,14 @@ class OutboxQueries:
         statement = self._rows().where(*conditions).order_by(Message.id.desc())
         rows = self.session.execute(statement.limit(params.size).offset(params.offset))
         items = [MessageRow(message, name, excerpt, template) for message, name, excerpt, template in rows]
-        total = self.session.scalar(select(func.count()).select_from(Message).where(*conditions))
-        return Page(items, int(total or 0), params.page, params.size)
+        total = self._capped_count(conditions)
+        more = total > COUNT_CAP
+        return Page(items, min(total, COUNT_CAP), params.page, params.size, more=more)
+
+    def _capped_count(self, conditions: Sequence[ColumnElement[bool]]) -> int:
+        """The number of matching messages, counted no further than one past COUNT_CAP."""
+        matching = select(Message.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(matching)) or 0)
 
     def counts(self, customer_id: int) -> dict[str, int]:
         """A customer's messages by status, and their opens and clicks by people and by machines."""

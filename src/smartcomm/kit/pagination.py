@@ -38,6 +38,9 @@ class Page(Generic[T]):
     total: int
     page: int
     size: int
+    # True when `total` is a lower bound: the count stopped there (a count of a huge table costs more
+    # than the page itself; people filter long before they page that far).
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -45,7 +48,7 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.page < self.pages or (self.more and len(self.items) == self.size)
 
     @property
     def has_previous(self) -> bool:
@@ -57,4 +60,6 @@ class Page(Generic[T]):
 
     @property
     def last_index(self) -> int:
+        if self.more:  # the count stopped short: the page itself says how far it reaches
+            return (self.page - 1) * self.size + len(self.items)
         return min(self.total, self.page * self.size)
