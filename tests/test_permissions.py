@@ -84,7 +84,9 @@ def test_the_matrix_matches_the_product_roles() -> None:
     admin = ROLE_PERMISSIONS[Role.ADMINISTRATOR]
     assert all(ROLE_PERMISSIONS[role] - admin <= ROLE_PERMISSIONS[Role.API] for role in Role)
     assert not any(p.startswith("settings") or p == "users.manage" for p in ROLE_PERMISSIONS[Role.ANALYST])
-    assert ROLE_PERMISSIONS[Role.API] == {p for p in ROLE_PERMISSIONS[Role.API] if p.startswith("api.")}
+    assert ROLE_PERMISSIONS[Role.API] == {
+        p for p in ROLE_PERMISSIONS[Role.API] if p.startswith(("api.", "mailings."))
+    }
 
 
 def test_the_outbox_is_for_every_role_that_sends_or_supports_customers() -> None:
@@ -92,6 +94,20 @@ def test_the_outbox_is_for_every_role_that_sends_or_supports_customers() -> None
     assert seeing == {Role.ADMINISTRATOR, Role.SENIOR_MARKETER, Role.MARKETER, Role.ANALYST, Role.OPERATOR}
     simulating = {role for role, grants in ROLE_PERMISSIONS.items() if Permission.MESSAGES_SIMULATE in grants}
     assert simulating == seeing - {Role.ANALYST}  # the Analyst only reads
+
+
+def test_a_marketer_prepares_mailings_and_a_senior_marketer_launches_them() -> None:
+    def holding(permission: Permission) -> set[Role]:
+        return {role for role, granted in ROLE_PERMISSIONS.items() if permission in granted}
+
+    assert holding(Permission.MAILINGS_LAUNCH) == {Role.ADMINISTRATOR, Role.SENIOR_MARKETER, Role.API}
+    assert holding(Permission.MAILINGS_EDIT) == {
+        Role.ADMINISTRATOR,
+        Role.SENIOR_MARKETER,
+        Role.MARKETER,
+        Role.API,
+    }
+    assert holding(Permission.MAILINGS_VIEW) == holding(Permission.MAILINGS_EDIT) | {Role.ANALYST}
 
 
 def is_refused_ui(response) -> bool:

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 from smartcomm.delivery import cascade
 from smartcomm.delivery.dispatch import Dispatcher
 from smartcomm.delivery.ledger import Reason, Status
+from smartcomm.delivery.repository import LedgerRepository
 from smartcomm.delivery.schemas import content_from_json
 from smartcomm.delivery.service import delivery_service
+from smartcomm.kit.time import utcnow
 from smartcomm.models import Customer, DomainEvent, Message, MessageContent, Subscription
 from tests.delivery.helpers import (
     email_template,
@@ -159,3 +161,18 @@ def test_cascades_due_are_settled_by_the_periodic_look(session: Session) -> None
         assert cascade.check_due(session) == 1
         session.commit()
     assert reload(session, second).status == Status.DELIVERED
+
+
+def test_a_claim_takes_no_more_than_its_batch(session: Session) -> None:
+    version = email_template(session)
+    customers = [make_customer(session) for _ in range(6)]
+    delivery_service.plan(session, [request_for(customer, version) for customer in customers])
+    session.flush()
+    repository = LedgerRepository(session)
+    later = utcnow() + timedelta(seconds=1)
+    first = repository.claim("worker-1", later, 2)
+    second = repository.claim("worker-2", later, 3)
+    assert (len(first), len(second)) == (2, 3)
+    assert not set(first) & set(second)
+    rendered = select(func.count()).where(Message.status == Status.RENDERED)
+    assert session.scalar(rendered) == 5

@@ -3,6 +3,7 @@ opt-out webhook, stored as typed keys, audited, refused with the field named; th
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import time_machine
@@ -106,3 +107,14 @@ def test_a_webhook_secret_too_long_is_refused_with_its_field_and_nothing_is_save
     assert response.status_code == 422
     assert 'id="f-webhook_secret"' in response.text and "at most 200 characters" in response.text
     assert session.scalar(select(func.count()).select_from(SettingValue)) == 0
+
+
+def test_the_attribution_window_is_set_on_the_general_page(admin_client: UIClient, session: Session) -> None:
+    page = admin_client.get("/settings/general").text
+    assert re.search(r'id="f-attribution_days"[^>]*value="3"', page)
+    assert admin_client.submit("/settings/general", GENERAL | {"attribution_days": "7"}).status_code == 303
+    assert settings_service.read(session, DeliverySettings).attribution_days == 7
+    refused = admin_client.submit("/settings/general", GENERAL | {"attribution_days": "-1"})
+    assert refused.status_code == 422 and 'id="f-attribution_days"' in refused.text
+    session.expire_all()
+    assert settings_service.read(session, DeliverySettings).attribution_days == 7

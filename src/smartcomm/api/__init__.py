@@ -12,6 +12,7 @@ from smartcomm.api.routes import (
     containers,
     customers,
     events,
+    mailings,
     messages,
     receipts,
     rfm,
@@ -42,6 +43,7 @@ def build_router() -> APIRouter:
         audit,
         templates,
         messages,
+        mailings,
     ):
         router.include_router(module.router)
     return protect_writes(router)

@@ -58,6 +58,11 @@ class Permission(StrEnum):
     # sandbox's simulated delivery, opens and clicks (not the read-only Analyst).
     MESSAGES_VIEW = "messages.view"
     MESSAGES_SIMULATE = "messages.simulate"
+    # Mass mailings: seeing them, preparing drafts, and launching — starting, pausing, resuming and
+    # cancelling a send (Senior marketers; a Marketer prepares).
+    MAILINGS_VIEW = "mailings.view"
+    MAILINGS_EDIT = "mailings.edit"
+    MAILINGS_LAUNCH = "mailings.launch"
     SETTINGS_VIEW = "settings.view"
     SETTINGS_EDIT = "settings.edit"
     USERS_MANAGE = "users.manage"
@@ -81,12 +86,14 @@ _MARKETER = frozenset(
         Permission.TEMPLATES_VIEW,
         Permission.MESSAGES_VIEW,
         Permission.MESSAGES_SIMULATE,
+        Permission.MAILINGS_VIEW,
+        Permission.MAILINGS_EDIT,
     }
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(p for p in Permission if not p.startswith("api.")),
-    Role.SENIOR_MARKETER: _MARKETER,
+    Role.SENIOR_MARKETER: _MARKETER | {Permission.MAILINGS_LAUNCH},
     Role.MARKETER: _MARKETER,
     Role.ANALYST: frozenset(
         {
@@ -98,6 +105,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RFM_VIEW,
             Permission.TEMPLATES_VIEW,
             Permission.MESSAGES_VIEW,
+            Permission.MAILINGS_VIEW,
         }
     ),
     Role.DESIGNER: frozenset(
@@ -112,7 +120,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MESSAGES_SIMULATE,
         }
     ),
-    Role.API: frozenset({Permission.API_READ, Permission.API_WRITE}),
+    # Integrations read and write through the API; they may also prepare and launch mailings (an ERP or a
+    # CMS starting a campaign), which the staff roles do in the interface.
+    Role.API: frozenset(
+        {
+            Permission.API_READ,
+            Permission.API_WRITE,
+            Permission.MAILINGS_VIEW,
+            Permission.MAILINGS_EDIT,
+            Permission.MAILINGS_LAUNCH,
+        }
+    ),
 }
 
 

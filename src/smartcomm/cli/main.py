@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.panel import Panel
 
-from smartcomm.cli import demo, imports
+from smartcomm.cli import attribution, demo, imports
 from smartcomm.config import config
 
 app = typer.Typer(help="smartcomm: communications for retail loyalty programmes.", no_args_is_help=True)
@@ -22,6 +22,7 @@ users_app = typer.Typer(help="Staff users.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(imports.app, name="import")
+app.add_typer(attribution.app, name="attribution")
 app.command("demo")(demo.demo)
 
 console = Console()

@@ -25,7 +25,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,6 +76,18 @@ FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
 SIMULATION_DELAY = (20, 90)  # seconds before a sandbox message is opened (and maybe clicked)
 NO_UNSUBSCRIBE = frozenset({Source.CONFIRMATION})  # asking to confirm an address is not a mailing
+# Where a held message waits: no claim reaches it until whoever held it sets a time again.
+HELD_UNTIL = datetime(2999, 1, 1, tzinfo=UTC)
+
+# `check(session, messages)` returns {message id: (action, reason)} for claimed messages that must not go
+# now: action "hold" (back to planned, out of every claim: a paused mailing) or "cancel".
+HoldCheck = Callable[[Session, Sequence[Message]], dict[int, tuple[str, str]]]
+_hold_checks: dict[str, HoldCheck] = {}
+
+
+def register_hold_check(name: str, check: HoldCheck) -> None:
+    """Another area (mailings) stops its claimed messages before they are judged and rendered."""
+    _hold_checks[name] = check
 
 
 class NotYours(Exception):
@@ -160,6 +172,11 @@ class Outcomes:
     def cancelled(self, message: Message, reason: str) -> Outcome:
         values = {"status": Status.CANCELLED, "reason": reason, "owner": None}
         return Outcome(message, values, [event_row(message.id, "cancelled", self.now, reason=reason)])
+
+    def held(self, message: Message, reason: str) -> Outcome:
+        """Planned again, out of every claim (its lifetime is not checked: holding is not waiting)."""
+        values = {"status": Status.PLANNED, "reason": reason, "next_attempt_at": HELD_UNTIL, "owner": None}
+        return Outcome(message, values, [event_row(message.id, "held", self.now, reason=reason)])
 
     def accepted(self, ready: Ready, accepted: Accepted, sender: ProviderSender) -> Outcome:
         message = ready.message
@@ -286,6 +303,7 @@ class Batch:
     def _judge(self, session: Session, messages: list[Message]) -> list[Outcome]:
         context = PlanContext(session, self.now)
         held: list[Outcome] = []
+        messages = self._unheld(session, messages, held)
         going = self._cascade_legs(session, messages, context, held)
         loader = FactsLoader(session, context.rules, context.project_zone, self.now)
         judged = loader.load(going)
@@ -312,6 +330,18 @@ class Batch:
             return self.outcomes.suppressed(message, decision.reason)
         assert isinstance(decision, Defer)
         return self.outcomes.deferred(message, decision.until, decision.reason)
+
+    def _unheld(self, session: Session, messages: list[Message], held: list[Outcome]) -> list[Message]:
+        """The messages no registered check holds back (a paused or cancelled mailing's are)."""
+        stopped: dict[int, tuple[str, str]] = {}
+        for check in _hold_checks.values():
+            stopped |= check(session, messages)
+        for message in messages:
+            if message.id in stopped:
+                action, reason = stopped[message.id]
+                stop = self.outcomes.held if action == "hold" else self.outcomes.cancelled
+                held.append(stop(message, reason))
+        return [message for message in messages if message.id not in stopped]
 
     def _cascade_legs(
         self, session: Session, messages: list[Message], context: PlanContext, held: list[Outcome]

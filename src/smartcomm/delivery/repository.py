@@ -131,11 +131,15 @@ class LedgerRepository:
             .order_by(Message.next_attempt_at, Message.id)
             .limit(limit)
         )
+        chosen: Any = due.scalar_subquery()
         if self.is_postgres:
-            due = due.with_for_update(skip_locked=True)
+            # A locking subquery under `IN` may be run again for each row the update visits, each run taking
+            # `limit` more rows: a materialised CTE picks and locks the batch exactly once.
+            locked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+            chosen = select(locked.c.id).scalar_subquery()
         statement = (
             update(Message)
-            .where(Message.id.in_(due.scalar_subquery()), Message.status == Status.PLANNED)
+            .where(Message.id.in_(chosen), Message.status == Status.PLANNED)
             .values(status=Status.RENDERED, owner=owner, claimed_at=now, attempts=Message.attempts + 1)
             .returning(Message.id)
             .execution_options(synchronize_session=False)

@@ -71,6 +71,7 @@ SUBSCRIBER_MODULES = (
     "smartcomm.segments.subscribers",
     "smartcomm.webhooks.subscribers",
     "smartcomm.delivery.confirmation",
+    "smartcomm.attribution.subscribers",
 )
 # A bulk write above this many customers records their number instead of their ids: its subscribers treat
 # the base as changed (segments, for instance, rebuild instead of refreshing customer by customer).

@@ -1,6 +1,7 @@
 """Every ORM model of the product, re-exported so that Alembic and the services see one metadata."""
 
 from smartcomm.kit.models import Base
+from smartcomm.models.attribution import AttributedReceipt
 from smartcomm.models.audit import AuditEntry
 from smartcomm.models.catalog import Category, Classifier, Product, Store
 from smartcomm.models.channels import ChannelProvider
@@ -12,6 +13,7 @@ from smartcomm.models.delivery import Message, MessageContent, MessageEvent, Tra
 from smartcomm.models.domain_events import DomainEvent, EventCheckpoint, WebhookDelivery
 from smartcomm.models.events import Event, EventSource, Visitor, WebEvent, WebSession
 from smartcomm.models.intake import IdempotencyRecord, ImportJob
+from smartcomm.models.mailings import Mailing, MailingControlMember
 from smartcomm.models.receipts import Receipt, ReceiptLine
 from smartcomm.models.segments import (
     Audience,
@@ -29,6 +31,7 @@ from smartcomm.models.templates import MessageTemplate, MessageTemplateVersion
 from smartcomm.models.users import User
 
 __all__ = [
+    "AttributedReceipt",
     "Audience",
     "AudienceImport",
     "AudienceMember",
@@ -52,7 +55,9 @@ __all__ = [
     "FieldDefinition",
     "IdempotencyRecord",
     "ImportJob",
+    "Mailing",
     "MailingCategory",
+    "MailingControlMember",
     "Message",
     "MessageContent",
     "MessageEvent",

@@ -160,6 +160,9 @@ class DeliverySettings(SettingsGroup):
     push_rate_per_minute: int = Field(default=0, ge=0, le=1_000_000)
     # E-mail goes only to addresses confirmed through a signed link (double opt-in).
     double_opt_in: bool = False
+    # Attribution: a paid receipt counts for a touch this many days after it (0: not attributed) unless
+    # the communication sets a rule of its own; transactional messages always use this one.
+    attribution_days: int = Field(default=3, ge=0, le=365)
     # Told of every whole-channel opt-out (the loyalty system's webhook); the body is signed with the secret.
     webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
     # Stored encrypted (settings.service seals every `*_secret` key); at most 200 characters as typed.

@@ -6,6 +6,7 @@ import threading
 
 from huey import crontab
 
+from smartcomm.attribution import tasks as attribution_tasks  # noqa: F401 (registers attribution.rebuild)
 from smartcomm.audiences import tasks as audience_tasks  # noqa: F401 (registers audiences.import)
 from smartcomm.auth import tasks as auth_tasks
 from smartcomm.delivery import tasks as delivery_tasks
@@ -13,6 +14,7 @@ from smartcomm.imports import tasks as import_tasks  # noqa: F401 (registers imp
 from smartcomm.intake import tasks as intake_tasks
 from smartcomm.kit import outbox
 from smartcomm.kit.jobs import huey
+from smartcomm.mailings import tasks as mailing_tasks  # noqa: F401 (registers mailings.*, a periodic look)
 from smartcomm.rfm import tasks as rfm_tasks
 from smartcomm.segments import tasks as segment_tasks
 from smartcomm.webhooks import tasks as webhook_tasks

@@ -1,0 +1,1 @@
+"""Receipt attribution: the purchases that followed a communication ("assisted sales")."""

@@ -1,0 +1,1 @@
+"""Mass mailings over e-mail, SMS (with the Viber → SMS cascade) and push."""

@@ -1,0 +1,270 @@
+"""Every SQL statement of mass mailings: the mailings, their frozen audience, their control groups, and
+their messages in the ledger (read and held in bulk by source)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, insert, or_, select, union, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from smartcomm.delivery.ledger import Source, Status
+from smartcomm.delivery.repository import EVENTS, chunked
+from smartcomm.kit.pagination import Page, PageParams
+from smartcomm.kit.repository import Repository
+from smartcomm.models import (
+    Audience,
+    AudienceMember,
+    Customer,
+    Mailing,
+    MailingCategory,
+    MailingControlMember,
+    Message,
+    MessageTemplateVersion,
+    Segment,
+    SegmentMembership,
+)
+
+# Messages a worker may still send: recorded, or claimed and not yet settled.
+WAITING = (Status.PLANNED, Status.RENDERED, Status.QUEUED)
+# Messages a pause or a cancel can still take back: not handed to a provider yet.
+NOT_HANDED_OVER = (Status.PLANNED, Status.RENDERED)
+
+
+class MailingRepository(Repository[Mailing]):
+    model = Mailing
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    # --- mailings ------------------------------------------------------------------------------------
+
+    def locked(self, mailing_id: int) -> Mailing | None:
+        """The mailing, its row locked until the transaction ends (PostgreSQL; SQLite has one writer), so
+        a pause and a collect batch never interleave."""
+        statement = select(Mailing).where(Mailing.id == mailing_id).execution_options(populate_existing=True)
+        if self.is_postgres:
+            statement = statement.with_for_update()
+        return self.session.scalar(statement)
+
+    def search(self, params: PageParams, channel: str | None, status: str | None) -> Page[Mailing]:
+        statement = select(Mailing).order_by(Mailing.created_at.desc(), Mailing.id.desc())
+        if channel is not None:
+            statement = statement.where(Mailing.channel == channel)
+        if status is not None:
+            statement = statement.where(Mailing.status == status)
+        return self.paginate(statement, params)
+
+    def ids_with_status(self, status: str, due_before: datetime | None = None) -> list[int]:
+        statement = select(Mailing.id).where(Mailing.status == status).order_by(Mailing.id)
+        if due_before is not None:
+            statement = statement.where(Mailing.scheduled_at <= due_before)
+        return list(self.session.scalars(statement))
+
+    def stalled_collecting(self, before: datetime) -> list[int]:
+        """Collecting mailings whose last batch (or start) is older than `before`."""
+        statement = select(Mailing.id).where(Mailing.status == "collecting", Mailing.updated_at < before)
+        return list(self.session.scalars(statement.order_by(Mailing.id)))
+
+    def statuses(self, mailing_ids: Sequence[int]) -> dict[int, str]:
+        statement = select(Mailing.id, Mailing.status).where(Mailing.id.in_(list(mailing_ids)))
+        return {int(row[0]): str(row[1]) for row in self.session.execute(statement)}
+
+    # --- what a draft names --------------------------------------------------------------------------
+
+    def template_channel(self, version_id: int) -> str | None:
+        return self.session.scalar(
+            select(MessageTemplateVersion.channel).where(MessageTemplateVersion.id == version_id)
+        )
+
+    def category_exists(self, category_id: int) -> bool:
+        return self._exists(MailingCategory.id == category_id)
+
+    def segment_exists(self, segment_id: int) -> bool:
+        return self._exists(Segment.id == segment_id)
+
+    def missing_audiences(self, audience_ids: Sequence[int]) -> list[int]:
+        found = set(self.session.scalars(select(Audience.id).where(Audience.id.in_(list(audience_ids)))))
+        return [audience_id for audience_id in audience_ids if audience_id not in found]
+
+    def _exists(self, condition: Any) -> bool:
+        return bool(self.session.scalar(select(exists().where(condition))))
+
+    # --- the audience --------------------------------------------------------------------------------
+
+    def audience_batch(self, mailing: Mailing, at: datetime, after: int, limit: int) -> list[int]:
+        """The next `limit` customer ids of the mailing's audience as it was at `at` (segment members then,
+        members of the included audiences added by then, minus the excluded audiences' members), in id
+        order after `after`. Reading membership as of a moment freezes the audience without copying it."""
+        sources = self._audience_sources(mailing, at)
+        if not sources:
+            return []
+        combined: Any = sources[0] if len(sources) == 1 else _union(sources)
+        members = combined.subquery()
+        customer_id = members.c.customer_id
+        statement = (
+            select(customer_id)
+            .distinct()
+            .join(Customer, Customer.id == customer_id)  # memberships carry no foreign key
+            .where(customer_id > after)
+            .order_by(customer_id)
+            .limit(limit)
+        )
+        if mailing.exclude_audience_ids:
+            excluded = select(AudienceMember.customer_id).where(
+                AudienceMember.audience_id.in_(mailing.exclude_audience_ids),
+                AudienceMember.customer_id == customer_id,
+            )
+            statement = statement.where(~exists(excluded))
+        return list(self.session.scalars(statement))
+
+    def _audience_sources(self, mailing: Mailing, at: datetime) -> list[Any]:
+        sources: list[Any] = []
+        if mailing.segment_id is not None:
+            stays = SegmentMembership
+            sources.append(
+                select(stays.customer_id.label("customer_id")).where(
+                    stays.segment_id == mailing.segment_id,
+                    stays.entered_at <= at,
+                    or_(stays.exited_at.is_(None), stays.exited_at > at),
+                )
+            )
+        if mailing.include_audience_ids:
+            sources.append(
+                select(AudienceMember.customer_id.label("customer_id")).where(
+                    AudienceMember.audience_id.in_(mailing.include_audience_ids),
+                    AudienceMember.added_at <= at,
+                )
+            )
+        return sources
+
+    # --- the control group ---------------------------------------------------------------------------
+
+    def add_control_members(self, mailing_id: int, customer_ids: Sequence[int], now: datetime) -> None:
+        """Record members; one recorded before (a batch collected again) is left as it is."""
+        if not customer_ids:
+            return
+        build = postgres_insert if self.is_postgres else sqlite_insert
+        statement = build(MailingControlMember).on_conflict_do_nothing()
+        rows = [{"mailing_id": mailing_id, "customer_id": c, "drawn_at": now} for c in customer_ids]
+        for part in chunked(rows, 500):
+            self.session.execute(statement, list(part))
+
+    def control_members(self, mailing_id: int) -> list[int]:
+        statement = (
+            select(MailingControlMember.customer_id)
+            .where(MailingControlMember.mailing_id == mailing_id)
+            .order_by(MailingControlMember.customer_id)
+        )
+        return list(self.session.scalars(statement))
+
+    def control_counts(self, mailing_ids: Sequence[int]) -> dict[int, int]:
+        statement = (
+            select(MailingControlMember.mailing_id, func.count())
+            .where(MailingControlMember.mailing_id.in_(list(mailing_ids)))
+            .group_by(MailingControlMember.mailing_id)
+        )
+        return {int(row[0]): int(row[1]) for row in self.session.execute(statement)}
+
+    # --- the mailing's messages ----------------------------------------------------------------------
+
+    def status_counts(self, mailing_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """Per mailing: its messages by status."""
+        statement = (
+            select(Message.source_id, Message.status, func.count())
+            .where(Message.source_kind == Source.MAILING, Message.source_id.in_(list(mailing_ids)))
+            .group_by(Message.source_id, Message.status)
+        )
+        found: dict[int, dict[str, int]] = {}
+        for source_id, status, count in self.session.execute(statement):
+            found.setdefault(int(source_id or 0), {})[status] = count
+        return found
+
+    def reason_counts(self, mailing_id: int) -> dict[str | None, int]:
+        """The mailing's suppressed messages by reason, and (under None) every other message."""
+        statement = (
+            select(Message.status, Message.reason, func.count())
+            .where(Message.source_kind == Source.MAILING, Message.source_id == mailing_id)
+            .group_by(Message.status, Message.reason)
+        )
+        found: dict[str | None, int] = {}
+        for status, reason, count in self.session.execute(statement):
+            key = reason if status == Status.SUPPRESSED else None
+            found[key] = found.get(key, 0) + count
+        return found
+
+    def waiting(self, mailing_id: int) -> int:
+        statement = select(func.count()).where(
+            Message.source_kind == Source.MAILING,
+            Message.source_id == mailing_id,
+            Message.status.in_(WAITING),
+        )
+        return int(self.session.scalar(statement) or 0)
+
+    def hold(self, mailing_id: int, reason: str, until: datetime) -> list[int]:
+        """Take back every message of the mailing not handed over yet: planned again, out of every claim. A
+        claimed one loses its worker, whose hand-over then finds it is no longer its own."""
+        return self._update_messages(
+            mailing_id,
+            NOT_HANDED_OVER,
+            {"status": Status.PLANNED, "reason": reason, "next_attempt_at": until, "owner": None},
+        )
+
+    def release(self, mailing_id: int, reason: str, now: datetime) -> list[int]:
+        """The held messages are due again (the gate re-defers those outside their window)."""
+        statement = (
+            update(Message)
+            .where(
+                Message.source_kind == Source.MAILING,
+                Message.source_id == mailing_id,
+                Message.status == Status.PLANNED,
+                Message.reason == reason,
+            )
+            .values(reason=None, next_attempt_at=now)
+            .returning(Message.id)
+            .execution_options(synchronize_session=False)
+        )
+        return list(self.session.scalars(statement))
+
+    def cancel(self, mailing_id: int, reason: str) -> list[int]:
+        return self._update_messages(
+            mailing_id, NOT_HANDED_OVER, {"status": Status.CANCELLED, "reason": reason, "owner": None}
+        )
+
+    def _update_messages(self, mailing_id: int, statuses: Sequence[str], values: dict[str, Any]) -> list[int]:
+        statement = (
+            update(Message)
+            .where(
+                Message.source_kind == Source.MAILING,
+                Message.source_id == mailing_id,
+                Message.status.in_(list(statuses)),
+            )
+            .values(**values)
+            .returning(Message.id)
+            .execution_options(synchronize_session=False)
+        )
+        return list(self.session.scalars(statement))
+
+    def add_events(self, message_ids: Sequence[int], kind: str, when: datetime, reason: str) -> None:
+        rows = [
+            {
+                "message_id": i,
+                "kind": kind,
+                "occurred_at": when,
+                "is_machine": False,
+                "data": {"reason": reason},
+            }
+            for i in message_ids
+        ]
+        for part in chunked(rows, 500):
+            self.session.execute(insert(EVENTS), list(part))
+
+
+def _union(selects: list[Any]) -> Any:
+    """UNION of the audience's sources (typed loosely: mypy cannot expand SQLAlchemy's variadic union)."""
+    build: Any = union
+    return build(*selects)
