@@ -239,6 +239,7 @@ def test_too_many_customers_rebuild_every_segment(session: Session) -> None:
     session.commit()
     publish(session, "customers.imported", customer_ids=range(1, CUSTOMER_IDS_LIMIT + 2))
     session.commit()
-    builds = session.scalars(select(SegmentBuild).where(SegmentBuild.segment_id == segment.id)).all()
+    statement = select(SegmentBuild).where(SegmentBuild.segment_id == segment.id).order_by(SegmentBuild.id)
+    builds = session.scalars(statement).all()
     assert [(build.trigger, build.status) for build in builds] == [("rules", "done"), ("data", "done")]
     assert current_members(session, segment.id) == {"C0"}
