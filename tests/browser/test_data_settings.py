@@ -24,6 +24,19 @@ def field_codes(page: Page) -> list[str]:
     return codes
 
 
+def drag_to_the_top(page: Page, code: str) -> None:
+    """Drag a field's handle onto the top edge of the first row. A loaded machine may drop a mouse gesture a
+    row short (the list animates while the pointer moves), so the gesture is made again, at most twice, until
+    the field is first — as a person would."""
+    for _ in range(3):
+        handle = page.locator(f'tr[data-field-code="{code}"] .sc-drag-handle')
+        first_row = page.locator("#fields tbody tr").first
+        handle.drag_to(first_row, target_position={"x": 40, "y": 2}, steps=20)
+        page.wait_for_timeout(300)  # the list's animation
+        if first_row.get_attribute("data-field-code") == code:
+            return
+
+
 def test_custom_field_is_created_and_fields_are_reordered_by_drag_and_drop(admin_page: Page) -> None:
     page = admin_page
     page.goto("/settings/fields")
@@ -46,9 +59,7 @@ def test_custom_field_is_created_and_fields_are_reordered_by_drag_and_drop(admin
     expect(page.locator("#toasts")).to_contain_text("The field was created.")
     assert field_codes(page)[-1] == "favourite_store"
 
-    handle = page.locator('tr[data-field-code="favourite_store"] .sc-drag-handle')
-    first_row = page.locator('tr[data-field-code="external_id"]')
-    handle.drag_to(first_row, target_position={"x": 40, "y": 4}, steps=12)
+    drag_to_the_top(page, "favourite_store")
     expect(page.locator("#toasts")).to_contain_text("The order was saved.")
     expect(page.locator("#fields tbody tr").first).to_have_attribute("data-field-code", "favourite_store")
     expect(page.locator("#fields tbody tr").first.locator(".sc-position")).to_have_text("1")
