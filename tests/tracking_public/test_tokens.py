@@ -69,3 +69,14 @@ def test_list_unsubscribe_offers_one_click_and_the_mailbox_when_there_is_one() -
     with_mailbox = list_unsubscribe_headers(9, "unsubscribe@shop.example")["List-Unsubscribe"]
     token = sign(Purpose.UNSUBSCRIBE, 9)
     assert with_mailbox.endswith(f", <mailto:unsubscribe@shop.example?subject=unsubscribe-{token}>")
+
+
+def test_only_the_one_spelling_of_a_token_is_accepted() -> None:
+    """Unpadded base64 leaves spare bits in the last character: every other last character is refused,
+    including those that decode to the same bytes."""
+    tokens = [sign(Purpose.CLICK, message_id, 7) for message_id in (1, 200, 20_000, 3_000_000)]
+    assert {len(token) % 4 for token in tokens} == {0, 2, 3}  # with and without spare bits
+    for token in tokens:
+        others = [token[:-1] + c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"]
+        accepted = [other for other in others if verify(Purpose.CLICK, other, 2) is not None]
+        assert accepted == [token]

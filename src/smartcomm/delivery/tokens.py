@@ -97,6 +97,10 @@ def verify(purpose: Purpose, token: str, count: int) -> tuple[int, ...] | None:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         return None
+    # Unpadded base64 leaves a few spare bits in its last character; only the one spelling `sign` makes is
+    # accepted, so no two tokens name the same thing.
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != token:
+        return None
     body, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
     if len(raw) <= MAC_BYTES or not hmac.compare_digest(mac, _mac(purpose, body)):
         return None
