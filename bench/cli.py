@@ -16,6 +16,8 @@ from rich.console import Console
 from bench import (
     d1_import,
     http_intake,
+    m1_mailing,
+    m2_snapshot,
     s1_rfm,
     s2_preview,
     s3_build,
@@ -31,7 +33,7 @@ from bench.tiers import TIERS
 from bench.workcopy import work_copy
 from smartcomm.cli.demo import ProgressBars, progress_bars
 
-FIGURES = ("D1", "D2", "D3", "S1", "S2", "S3", "S4", "T1", "T2", "W1")
+FIGURES = ("D1", "D2", "D3", "S1", "S2", "S3", "S4", "T1", "T2", "W1", "M1", "M2")
 # The S figures share one working copy per backend, measured in this order (see bench/workcopy.py).
 ON_WORK_COPY = {
     "S1": s1_rfm.measure,
@@ -102,6 +104,10 @@ def measure_backend(run: Run, backend: str, only: list[str]) -> list[Figure]:
         figures.extend(http_intake.measure(run, backend, wanted))
     if "W1" in only:
         figures.extend(w1_tracking.measure(run, backend))
+    if "M1" in only:  # a database of its own, with the tier's recipients
+        figures.extend(m1_mailing.measure(run, backend))
+    if "M2" in only:
+        figures.extend(m2_snapshot.measure(run, backend))
     on_copy = [code for code in ON_WORK_COPY if code in only]
     if on_copy:
         with work_copy(run, backend) as copy:

@@ -43,6 +43,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from smartcomm.api.ratelimit import MemoryCounter  # noqa: E402
 from smartcomm.app import create_app  # noqa: E402
 from smartcomm.auth.checked_tokens import checked_tokens  # noqa: E402
 from smartcomm.kit.db import Database, new_session, override_sessions, set_database  # noqa: E402
@@ -202,6 +203,9 @@ def extract_csrf(html: str) -> str:
 
 @pytest.fixture
 def client(app: FastAPI, session: Session) -> Iterator[UIClient]:
+    # Every test starts with fresh request counters: the app (and its limits) lives for the whole session,
+    # and the requests of earlier tests in this process must not count against this one.
+    app.state.rate_limits.counter = MemoryCounter()
     with UIClient(app, base_url="http://testserver", follow_redirects=False) as test_client:
         yield test_client
 

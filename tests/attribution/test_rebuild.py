@@ -26,9 +26,12 @@ RULES: dict[int | None, Rule] = {}
 
 @pytest.fixture(autouse=True)
 def mailing_rules() -> Iterator[None]:
+    own = unregister_rule_source("mailing")
     register_rule_source("mailing", lambda _session, ids: {i: RULES[i] for i in ids if i in RULES})
     yield
     unregister_rule_source("mailing")
+    if own is not None:
+        register_rule_source("mailing", own)
     RULES.clear()
 
 

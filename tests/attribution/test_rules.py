@@ -34,11 +34,14 @@ MAILING_RULES: dict[int | None, Rule] = {}
 def mailing_rules() -> Iterator[dict[int | None, Rule]]:
     """Rules of "mailings" by id, as the mailings register theirs."""
     MAILING_RULES.clear()
+    own = unregister_rule_source("mailing")
     register_rule_source(
         "mailing", lambda _session, ids: {i: MAILING_RULES[i] for i in ids if i in MAILING_RULES}
     )
     yield MAILING_RULES
     unregister_rule_source("mailing")
+    if own is not None:
+        register_rule_source("mailing", own)
 
 
 def attribute(session: Session, *receipts: Receipt) -> None:

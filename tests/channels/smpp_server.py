@@ -53,6 +53,7 @@ class SmscState:
     submitted: list[Submitted] = field(default_factory=list)
     binds: int = 0
     enquire_link_answers: int = 0
+    closed: int = 0  # connections the server has closed
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_id(self) -> str:
@@ -173,6 +174,12 @@ class _Session(socketserver.BaseRequestHandler):
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    state: SmscState
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        with self.state.lock:
+            self.state.closed += 1
 
 
 @dataclass
@@ -185,11 +192,11 @@ class Smsc:
 def smpp_server(system_id: str = "shop", password: str = "secret") -> Iterator[Smsc]:  # noqa: S107
     port = services.free_port()
     server = _Server(("127.0.0.1", port), _Session)
-    server.state = SmscState(system_id, password)  # type: ignore[attr-defined]
+    server.state = SmscState(system_id, password)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Smsc(port, server.state)  # type: ignore[attr-defined]
+        yield Smsc(port, server.state)
     finally:
         server.shutdown()
         server.server_close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 
 from smartcomm.channels.base import (
@@ -127,11 +130,19 @@ def test_a_wrong_password_is_refused_at_bind() -> None:
         sender(smsc, password="wrong").open()
 
 
+def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
 def test_a_connection_the_smsc_closed_is_bound_again() -> None:
     with smpp_server() as smsc:
         smpp = sender(smsc)
         smpp.open()
         smpp.send(sms("one", "+" + HANG_UP), Handovers())
+        wait_for(lambda: smsc.state.closed == 1)  # the SMSC has hung up before the next message
         smpp.send(sms("two"), Handovers())
         smpp.close()
         submitted = [s.short_message for s in smsc.state.submitted]

@@ -40,7 +40,7 @@ def test_first_run_loads_a_demo_base_and_later_runs_add_nothing(session: Session
     assert calculation.status == "done" and calculation.scored > 0
     # … and so do the Templates and the Outbox.
     starters = (count(session, MessageTemplate), count(session, Message))
-    assert starters[0] == 6 and starters[1] > 0
+    assert starters[0] >= 6 and starters[1] > 0  # the examples, and the history's mailings' own
 
     assert load_if_empty(customers=50, seed=2) is None
     assert (count(session, Customer), count(session, Receipt), count(session, Event)) == sizes

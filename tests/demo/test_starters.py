@@ -61,7 +61,9 @@ def started(session: Session) -> Starters:
 
 
 def templates(session: Session) -> dict[tuple[str, str], MessageTemplate]:
-    return {(t.channel, t.name): t for t in session.scalars(select(MessageTemplate))}
+    """The example templates (the history of communication adds its mailings' own)."""
+    found = {(t.channel, t.name): t for t in session.scalars(select(MessageTemplate))}
+    return {key: template for key, template in found.items() if key in EXAMPLES}
 
 
 def rendered(session: Session, template: MessageTemplate, context: RenderContext) -> Any:
@@ -99,7 +101,8 @@ def test_the_library_holds_the_example_templates_each_saved_once_with_its_histor
             AuditEntry.object_type == "message_template", AuditEntry.action == "create"
         )
     ).all()
-    assert sorted(created) == sorted(name for _, name in EXAMPLES)
+    names = sorted(name for _, name in EXAMPLES)
+    assert sorted(name for name in created if name in names) == names  # and the history's own
 
 
 def test_every_example_renders_for_a_demo_customer(session: Session, started: Starters) -> None:
@@ -144,9 +147,9 @@ def test_every_example_renders_for_a_demo_customer(session: Session, started: St
 def test_the_sample_messages_are_in_the_ledger_with_a_channel_and_a_status(
     session: Session, started: Starters
 ) -> None:
-    messages = list(session.scalars(select(Message).order_by(Message.id)))
+    statement = select(Message).where(Message.source_kind == Source.TRANSACTIONAL).order_by(Message.id)
+    messages = list(session.scalars(statement))  # the history's mailings have their own
     assert 10 <= len(messages) <= 20 and started.messages == len(messages)
-    assert {m.source_kind for m in messages} == {Source.TRANSACTIONAL}
     by_channel = {
         channel: [m for m in messages if m.channel == channel] for channel in ("email", "viber", "sms")
     }
@@ -165,7 +168,10 @@ def test_the_sample_messages_are_in_the_ledger_with_a_channel_and_a_status(
 
 def test_an_order_confirmation_shows_the_customers_order(session: Session, started: Starters) -> None:
     email = session.scalars(
-        select(Message).where(Message.channel == "email", Message.status.in_(PROGRESS)).order_by(Message.id)
+        select(Message)
+        .where(Message.source_kind == Source.TRANSACTIONAL, Message.channel == "email")
+        .where(Message.status.in_(PROGRESS))
+        .order_by(Message.id)
     ).first()
     assert email is not None and email.customer_id is not None
     stored = session.get(MessageContent, email.id)

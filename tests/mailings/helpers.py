@@ -12,18 +12,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from smartcomm.audit.actor import Actor
 from smartcomm.auth.permissions import Role
 from smartcomm.delivery import tasks as delivery_tasks
 from smartcomm.delivery.dispatch import Dispatcher
 from smartcomm.delivery.ledger import Source
 from smartcomm.kit.security import issue_api_token
 from smartcomm.mailings import tasks as mailing_tasks
-from smartcomm.models import Audience, AudienceMember, Customer, Message
+from smartcomm.mailings.schemas import MailingCreate
+from smartcomm.mailings.service import mailing_service
+from smartcomm.models import Audience, AudienceMember, Customer, Mailing, Message
 from tests.api.conftest import ApiClient
-from tests.delivery.helpers import make_customer
+from tests.delivery.helpers import email_template, make_customer
 from tests.factories import make_user
 
 _numbers = itertools.count(1)
+ACTOR = Actor.system("tests")
 
 
 def staff_api(client: TestClient, session: Session, role: Role) -> ApiClient:
@@ -40,6 +44,20 @@ def audience_of(session: Session, customers: Sequence[Customer], name: str | Non
     session.add_all([AudienceMember(audience_id=audience.id, customer_id=c.id) for c in customers])
     session.flush()
     return audience
+
+
+def make_mailing(session: Session, people: Sequence[Customer], **values: Any) -> Mailing:
+    """A committed e-mail draft to a target audience of these customers (settings in `values`)."""
+    audience = audience_of(session, people)
+    body = {
+        "channel": "email",
+        "name": "Sale",
+        "template_version_id": email_template(session).id,
+        "include_audience_ids": [audience.id],
+    }
+    mailing = mailing_service.create(session, ACTOR, MailingCreate.model_validate(body | values))
+    session.commit()
+    return mailing
 
 
 def customers(session: Session, count: int, **values: Any) -> list[Customer]:
@@ -60,9 +78,19 @@ def count_rows(session: Session, model: type[Any]) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
+class _Idle:
+    """A job that does nothing, now or later."""
+
+    def __call__(self, *args: Any) -> None:
+        return None
+
+    def schedule(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 def hold_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     """Commits that plan messages do not wake a dispatcher: the test runs `send_due` itself."""
-    monkeypatch.setitem(delivery_tasks.JOBS, "delivery.dispatch", lambda *args: None)
+    monkeypatch.setitem(delivery_tasks.JOBS, "delivery.dispatch", _Idle())
 
 
 def hold_collect(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -160,3 +160,56 @@ def test_a_draft_without_an_audience_cannot_be_launched(
     assert refused.status_code == 422
     assert [error["field"] for error in refused.json()["errors"]] == ["segment_id"]
     assert senior.get(f"/api/v1/mailings/{mailing_id}").json()["status"] == "draft"
+
+
+def test_a_marketer_test_sends_and_a_senior_marketer_resends_to_those_not_reached(
+    session: Session, client: TestClient, draft_body: dict[str, object]
+) -> None:
+    marketer = staff_api(client, session, Role.MARKETER)
+    senior = staff_api(client, session, Role.SENIOR_MARKETER)
+    session.commit()
+    mailing_id = marketer.post("/api/v1/mailings", json=draft_body).json()["id"]
+
+    tested = marketer.post(f"/api/v1/mailings/{mailing_id}/test", json={"recipient": "qa@shop.example"})
+    assert tested.status_code == 201, tested.text
+    assert (tested.json()["source_kind"], tested.json()["recipient"]) == ("test", "qa@shop.example")
+    refused = marketer.post(f"/api/v1/mailings/{mailing_id}/test", json={"recipient": "qa"})
+    assert refused.status_code == 422 and "recipient" in refused.text
+
+    early = senior.post(f"/api/v1/mailings/{mailing_id}/resend")
+    assert early.status_code == 409
+    assert senior.post(f"/api/v1/mailings/{mailing_id}/launch").status_code == 200
+    assert marketer.post(f"/api/v1/mailings/{mailing_id}/resend").status_code == 403
+    resent = senior.post(f"/api/v1/mailings/{mailing_id}/resend")
+    assert resent.status_code == 200, resent.text
+    found = senior.get(f"/api/v1/mailings/{mailing_id}").json()
+    # Everyone was reached by the sandbox: the resend round records nothing new and settles again.
+    assert (found["status"], found["resend_round"], found["progress"]["sent"]) == ("sent", 1, 3)
+    assert len(mailing_messages(session, mailing_id)) == 3
+    assert history(session, mailing_id)[-3:] == ["launch", "resend"][-3:] or "resend" in history(
+        session, mailing_id
+    )
+
+
+def test_an_ab_test_with_a_control_group_over_the_api(
+    session: Session, client: TestClient, draft_body: dict[str, object]
+) -> None:
+    senior = staff_api(client, session, Role.SENIOR_MARKETER)
+    other = email_template(session, subject="Second")
+    session.commit()
+    body = draft_body | {
+        "variants": [{}, {"template_version_id": other.id, "subject": "Hi {{ client.first_name }}"}],
+        "control_percent": 10,
+        "attribution_rule": {"window": "days", "days": 5, "criteria": {"min_amount": "100.50"}},
+    }
+    created = senior.post("/api/v1/mailings", json=body)
+    assert created.status_code == 201, created.text
+    out = created.json()
+    assert [v.get("subject") for v in out["variants"]] == [None, "Hi {{ client.first_name }}"]
+    assert out["attribution_rule"] == {
+        "window": "days",
+        "days": 5,
+        "criteria": {"min_amount": "100.50", "skus": [], "category_ids": []},
+    }
+    copy = senior.post(f"/api/v1/mailings/{out['id']}/copy").json()
+    assert copy["variants"] == out["variants"] and copy["attribution_rule"] == out["attribution_rule"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -19,34 +18,19 @@ from smartcomm.delivery.repository import LedgerRepository
 from smartcomm.kit.errors import Conflict
 from smartcomm.kit.time import utcnow
 from smartcomm.mailings import tasks
-from smartcomm.mailings.schemas import MailingCreate
 from smartcomm.mailings.service import PAUSED_REASON, mailing_service
 from smartcomm.models import Mailing, Message, Subscription
-from tests.delivery.helpers import email_template, make_category
+from tests.delivery.helpers import make_category
 from tests.mailings.helpers import (
-    audience_of,
     customers,
     hold_collect,
     hold_dispatch,
     mailing_messages,
+    make_mailing,
     send_due,
 )
 
 ACTOR = Actor.system("tests")
-
-
-def make_mailing(session: Session, people: list[Any], **values: Any) -> Mailing:
-    audience = audience_of(session, people)
-    version = email_template(session)
-    body = {
-        "channel": "email",
-        "name": "Sale",
-        "template_version_id": version.id,
-        "include_audience_ids": [audience.id],
-    }
-    mailing = mailing_service.create(session, ACTOR, MailingCreate.model_validate(body | values))
-    session.commit()
-    return mailing
 
 
 def launch(session: Session, mailing: Mailing) -> None:

@@ -3,7 +3,7 @@
 Times cluster around "now" and around midnight in Moscow (21:00 UTC) and Vladivostok (14:00 UTC), text
 mixes cases, scripts and LIKE wildcards, and every metric family gets rows: receipts with returns and
 cancellations, events with contexts, web behaviour, containers, subscriptions, an audience, a segment's
-materialised membership and RFM scores.
+materialised membership, RFM scores, and the send ledger (mailings, messages, control groups).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from smartcomm.receipts.schemas import ReceiptIn
 from smartcomm.receipts.service import receipt_service
 from smartcomm.settings.schemas import GeneralSettings
 from smartcomm.settings.service import settings_service
+from tests.segments.communications_data import write_ledger
 
 ACTOR = Actor.system("tests")
 ZONES = ("Europe/Moscow", "Asia/Vladivostok")
@@ -117,6 +118,7 @@ class DataSet:
     mailing_codes: dict[str, int] = field(default_factory=dict)
     audience_ids: list[int] = field(default_factory=list)
     segment_ids: list[int] = field(default_factory=list)
+    mailing_ids: list[int] = field(default_factory=list)
     contexts: list[tuple[str, Any]] = field(default_factory=list)
 
     @property
@@ -169,6 +171,8 @@ class Builder:
         self.web_events()
         self.containers()
         self.memberships()
+        # Last: the ledger's random draws leave the data above as it was before it existed.
+        self.data.mailing_ids = write_ledger(self.session, self.rng, self.data.customer_ids, self.moment)
         self.session.flush()
         return self.data
 

@@ -11,7 +11,7 @@ import calendar
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -32,6 +32,8 @@ from smartcomm.models import (
     EventSource,
     FieldDefinition,
     MailingCategory,
+    MailingControlMember,
+    Message,
     Product,
     PushToken,
     Receipt,
@@ -103,6 +105,19 @@ class Line:
 
 
 @dataclass
+class SentMessage:
+    source_kind: str
+    source_id: int | None
+    channel: str
+    status: str
+    handed_over_at: datetime | None
+    opened_at: datetime | None
+    clicked_at: datetime | None
+    opens: int
+    clicks: int
+
+
+@dataclass
 class Facts:
     """Everything a segment can look at, read with one simple query per table."""
 
@@ -127,6 +142,8 @@ class Facts:
     audiences: dict[int, set[int]]
     segments: dict[int, set[int]]
     rfm: dict[int, tuple[int, int, int]]
+    messages: dict[int, list[SentMessage]] = field(default_factory=dict)
+    control_members: dict[int, set[int]] = field(default_factory=dict)
 
 
 def load_facts(session: Session) -> Facts:
@@ -174,7 +191,22 @@ def load_facts(session: Session) -> Facts:
             )
         ),
         rfm={r.customer_id: (r.r, r.f, r.m) for r in session.scalars(select(CustomerRfm))},
+        messages=_messages(session),
+        control_members=_members(
+            session.execute(select(MailingControlMember.mailing_id, MailingControlMember.customer_id))
+        ),
     )
+
+
+def _messages(session: Session) -> dict[int, list[SentMessage]]:
+    """The ledger's rows by customer, their times read back from the database (UTC)."""
+    names = list(SentMessage.__dataclass_fields__)
+    statement = select(Message.customer_id, *(getattr(Message, name) for name in names))
+    messages: dict[int, list[SentMessage]] = defaultdict(list)
+    for customer_id, *values in session.execute(statement):
+        if customer_id is not None:
+            messages[customer_id].append(SentMessage(**dict(zip(names, values, strict=True))))
+    return messages
 
 
 def _paid_receipts(session: Session) -> dict[int, PaidReceipt]:
@@ -711,6 +743,61 @@ def _rfm(letter: int) -> MetricDef:
     return MetricDef(NUMBER, score, INTEGER)
 
 
+# -- communications (the send ledger)
+
+RECEIVED = ("sent", "delivered", "opened", "clicked")
+HANDED_OVER = ("queued", *RECEIVED)
+SERVICE_SOURCES = ("test", "watcher", "confirmation")
+
+
+def _of_mailing(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> list[SentMessage]:
+    wanted = int(params["mailing"])
+    return [
+        m
+        for m in oracle.facts.messages.get(customer_id, [])
+        if m.source_kind == "mailing" and m.source_id == wanted
+    ]
+
+
+def _mailing_test(test: Callable[[SentMessage], bool]) -> MetricDef:
+    return MetricDef(YESNO, lambda o, cid, p: any(test(m) for m in _of_mailing(o, cid, p)))
+
+
+def _communications(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> list[SentMessage]:
+    """Messages a provider holds or delivered, other than service messages, on the channel (any if none)."""
+    channel = params.get("channel")
+    return [
+        m
+        for m in oracle.facts.messages.get(customer_id, [])
+        if m.handed_over_at is not None
+        and m.status in HANDED_OVER
+        and m.source_kind not in SERVICE_SOURCES
+        and channel in (None, "", "any", m.channel)
+    ]
+
+
+def _communication_count(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> Decimal:
+    sent = _communications(oracle, customer_id, params)
+    return Decimal(sum(1 for m in sent if oracle.in_period(m.handed_over_at, params.get("period"))))
+
+
+def _days_since_communication(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> Decimal | None:
+    sent = _communications(oracle, customer_id, params)
+    return _number(oracle.days_since(max((m.handed_over_at for m in sent), default=None)))
+
+
+COMMUNICATIONS: dict[str, MetricDef] = {
+    "communications.received": _mailing_test(lambda m: m.status in RECEIVED),
+    "communications.opened": _mailing_test(lambda m: m.opened_at is not None and m.opens > 0),
+    "communications.clicked": _mailing_test(lambda m: m.clicked_at is not None and m.clicks > 0),
+    "communications.count": MetricDef(NUMBER, _communication_count, INTEGER),
+    "communications.days_since_last": MetricDef(NUMBER, _days_since_communication, INTEGER),
+    "communications.control_group": MetricDef(
+        YESNO, lambda o, cid, p: cid in o.facts.control_members.get(int(p["mailing"]), set())
+    ),
+}
+
+
 METRICS: dict[str, MetricDef] = {
     **{f"profile.{name}": _profile_text(name) for name in PROFILE_TEXT},
     "profile.gender": MetricDef(CHOICE, lambda o, cid, p: _customer(o, cid).gender),
@@ -762,4 +849,5 @@ METRICS: dict[str, MetricDef] = {
     "rfm.f": _rfm(1),
     "rfm.m": _rfm(2),
     "rfm.scored": MetricDef(YESNO, lambda o, cid, p: cid in o.facts.rfm),
+    **COMMUNICATIONS,
 }

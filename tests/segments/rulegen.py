@@ -55,6 +55,12 @@ PARAMS: dict[str, tuple[str, ...]] = {
     "contacts.subscribed": ("mailing_category!", "channel!"),
     "audiences.member": ("audience!",),
     "segments.member": ("segment!",),
+    "communications.received": ("mailing!",),
+    "communications.opened": ("mailing!",),
+    "communications.clicked": ("mailing!",),
+    "communications.count": ("channel", "period"),
+    "communications.days_since_last": ("channel",),
+    "communications.control_group": ("mailing!",),
 }
 ALL_KEYS = sorted([*METRICS, *(f"custom.{code}" for code in CUSTOM_FIELDS)])
 STEPS = {INTEGER: Decimal(1), MONEY: Decimal("0.01"), "": Decimal("0.05")}
@@ -173,6 +179,7 @@ class RuleDrawer:
             "channel": lambda: self.pick(("email", "sms", "viber", "push")),
             "audience": lambda: self.pick(ds.audience_ids),
             "segment": lambda: self.pick(ds.segment_ids),
+            "mailing": lambda: self.pick([*ds.mailing_ids, str(ds.mailing_ids[0])]),
         }
         return pickers[name]()
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 from smartcomm.kit.leases import process_started
 
 T = TypeVar("T")
-PROCESS_TIMEOUT = 60
+PROCESS_TIMEOUT = 120  # seconds; generous: the suite runs other heavy tests beside a worker process
 
 
 def production_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from smartcomm.api.routes import (
     containers,
     customers,
     events,
+    mailing_reports,
     mailings,
     messages,
     receipts,
@@ -44,6 +45,7 @@ def build_router() -> APIRouter:
         templates,
         messages,
         mailings,
+        mailing_reports,
     ):
         router.include_router(module.router)
     return protect_writes(router)

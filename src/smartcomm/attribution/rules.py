@@ -98,8 +98,9 @@ def register_rule_source(source_kind: str, resolver: Resolver) -> None:
     _resolvers[source_kind] = resolver
 
 
-def unregister_rule_source(source_kind: str) -> None:
-    _resolvers.pop(source_kind, None)
+def unregister_rule_source(source_kind: str) -> Resolver | None:
+    """Forget a kind's resolver; returns it (so it can be registered again)."""
+    return _resolvers.pop(source_kind, None)
 
 
 def resolve(session: Session, sources: Collection[SourceKey], default: Rule) -> dict[SourceKey, Rule]:

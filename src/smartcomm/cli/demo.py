@@ -81,8 +81,8 @@ def load_if_empty(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> Dem
         starters = add_starters(session, actor)
     console.print(
         f"{starters.segments} example segments (built by the worker), a first RFM calculation, "
-        f"{starters.templates} example templates and {starters.messages} sample messages "
-        "(sent to the sandbox by the worker)."
+        f"{starters.templates} example templates, {starters.messages} sample messages "
+        f"(sent to the sandbox by the worker) and {starters.mailings} mailings of the last three months."
     )
     return summary
 

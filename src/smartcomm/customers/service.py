@@ -147,11 +147,14 @@ class CustomerService:
         query: str = "",
         sort: str = "name",
         default_country: str = "RU",
+        contact: str | None = None,
     ) -> Page[Customer]:
         """Customers found by name, phone (in any format of `default_country`), e-mail, external or platform
-        id, card or receipt number."""
+        id, card or receipt number; `contact` keeps those of a contact data quality bucket."""
         repository = CustomerRepository(session)
-        return repository.search(params, query=query, sort=sort, default_country=default_country)
+        return repository.search(
+            params, query=query, sort=sort, default_country=default_country, contact=contact
+        )
 
     def count(self, session: Session) -> int:
         """The number of customers in the base."""

@@ -65,6 +65,7 @@ from smartcomm.personalization.renderer import (
     compile_version,
     render_compiled,
     renderer,
+    with_subject,
 )
 from smartcomm.personalization.sample import sample_customer_context
 
@@ -88,6 +89,16 @@ _hold_checks: dict[str, HoldCheck] = {}
 def register_hold_check(name: str, check: HoldCheck) -> None:
     """Another area (mailings) stops its claimed messages before they are judged and rendered."""
     _hold_checks[name] = check
+
+
+# `listener(session, outcomes)` learns what happened to messages, in the transaction that records it.
+OutcomeListener = Callable[[Session, Sequence["Outcome"]], None]
+_outcome_listeners: dict[str, OutcomeListener] = {}
+
+
+def register_outcome_listener(name: str, listener: OutcomeListener) -> None:
+    """Another area (mailings: pausing after provider failures) follows the outcomes of sends."""
+    _outcome_listeners[name] = listener
 
 
 class NotYours(Exception):
@@ -229,6 +240,8 @@ def write_outcomes(session: Session, outcomes: Sequence[Outcome], owner: str) ->
     repository.save_contents([o.content for o in outcomes if o.content is not None])
     for outcome in outcomes:
         _follow_up(session, outcome)
+    for listener in _outcome_listeners.values():
+        listener(session, outcomes)
 
 
 def _follow_up(session: Session, outcome: Outcome) -> None:
@@ -389,10 +402,10 @@ class Batch:
         return failed
 
     def _contexts(self, session: Session, messages: list[Message]) -> dict[int | None, RenderContext]:
-        ids = sorted({m.customer_id for m in messages if m.customer_id is not None})
+        ids = sorted({i for i in map(_rendered_for, messages) if i is not None})
         found = context_builder.for_customers(session, ids)
         contexts: dict[int | None, RenderContext] = dict(found.items())
-        if any(m.customer_id is None or m.customer_id not in contexts for m in messages):
+        if any(_rendered_for(m) is None or _rendered_for(m) not in contexts for m in messages):
             contexts[None] = sample_customer_context(session)
         return contexts
 
@@ -403,14 +416,16 @@ class Batch:
         contexts: dict[int | None, RenderContext],
         source: MessageContent | None,
     ) -> RenderedContent:
-        context = contexts.get(message.customer_id) or contexts[None]
+        context = contexts.get(_rendered_for(message)) or contexts[None]
         options = message.options or {}
         context = context.with_values(event=options.get("context") or {}, **message_links(message.id))
         utm, key = options.get("utm"), message.idempotency_key
         if message.template_version_id is not None:
-            return renderer.render(
+            content = renderer.render(
                 message.template_version_id, context, utm=utm, message_key=key, session=session
             )
+            subject = options.get("subject")  # an A/B variant's own subject
+            return with_subject(content, subject, context, key) if subject else content
         if source is None or source.source is None:
             raise RenderError("the message has no content: its template was deleted", "no_template")
         inline = InlineSource.of(source.source)
@@ -494,11 +509,12 @@ class _ChannelRun:
             sender.open()
         except RetryableError as error:  # the provider cannot be reached: every message waits for it
             for ready in self.group:
-                self._record(self._retry(ready.message, str(error), error.retry_after))
+                self._record(self._retry(ready.message, str(error), error.retry_after), at_once=False)
             return
         try:
             for ready in self.group:
-                self._send_one(sender, ready)
+                if ready.message.id not in self.done:  # not taken back meanwhile (a paused mailing)
+                    self._send_one(sender, ready)
         finally:
             sender.close()
 
@@ -564,9 +580,22 @@ class _ChannelRun:
 
         return handing_over
 
-    def _record(self, outcome: Outcome) -> None:
+    def _record(self, outcome: Outcome, at_once: bool = True) -> None:
         self.pending.append(outcome)
         self.done.add(outcome.message.id)
+        failed = outcome.retry_at is not None or outcome.values.get("reason") == Reason.PROVIDER_REFUSED
+        if failed and at_once:
+            self._write_failure()
+
+    def _write_failure(self) -> None:
+        """A provider failure is written at once (not with the next hand-over): what follows from it — a
+        mailing pausing itself — takes back the rest of this run's messages before they are tried."""
+        waiting = [ready.message.id for ready in self.group if ready.message.id not in self.done]
+        with committed(self.writer()) as session:
+            write_outcomes(session, self.pending, self.batch.owner)
+            mine = LedgerRepository(session).still_owned(waiting, self.batch.owner) if waiting else set()
+        self._written()
+        self.done.update(set(waiting) - mine)
 
     def _written(self) -> None:
         self.batch._after(self.pending)
@@ -628,6 +657,15 @@ def _reap_owner(owner: str | None) -> list[int]:
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+def _rendered_for(message: Message) -> int | None:
+    """The customer whose data the message is rendered with: its addressee, or — for a test copy sent to
+    a tester's address — the customer it is rendered for."""
+    if message.customer_id is not None:
+        return message.customer_id
+    render_as = (message.options or {}).get("render_as")
+    return int(render_as) if isinstance(render_as, int) else None
 
 
 def _cascade_settings(defaults: CascadeSettings, message: Message) -> CascadeSettings:

@@ -166,6 +166,13 @@ class LedgerRepository:
         if self.is_postgres:
             self.session.execute(text("SET synchronous_commit = off" if on else "RESET synchronous_commit"))
 
+    def still_owned(self, message_ids: Sequence[int], owner: str) -> set[int]:
+        """Which of these messages are still this worker's to send."""
+        statement = select(MESSAGES.c.id).where(
+            MESSAGES.c.id.in_(list(message_ids)), MESSAGES.c.owner == owner
+        )
+        return set(self.session.scalars(statement))
+
     def update_owned(self, rows: Sequence[dict[str, Any]], owner: str) -> None:
         """Outcomes of claimed messages (dicts with "id" and the new values), each written only while the
         row is still this worker's; rows with the same columns go in one executemany."""

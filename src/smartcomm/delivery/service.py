@@ -112,9 +112,14 @@ class DeliveryService:
         return self.plan_new(session, requests, now)[0]
 
     def plan_new(
-        self, session: Session, requests: Sequence[PlanRequest], now: datetime | None = None
+        self,
+        session: Session,
+        requests: Sequence[PlanRequest],
+        now: datetime | None = None,
+        read_back: bool = True,
     ) -> tuple[list[Message], set[int]]:
-        """`plan`, also telling which of the messages it recorded now (the others existed already)."""
+        """`plan`, also telling which of the messages it recorded now (the others existed already).
+        Without `read_back` the messages are not loaded (a mass send that only needs the count)."""
         if not requests:
             return [], set()
         context = PlanContext(session, now or utcnow())
@@ -124,6 +129,8 @@ class DeliveryService:
         inserted = repository.insert_new([row for row, _ in rows])
         new_ids = set(inserted.values())
         self._record_new(session, context, requests, rows, inserted)
+        if not read_back:
+            return [], new_ids
         found = repository.by_keys([row["idempotency_key"] for row, _ in rows])
         return [found[row["idempotency_key"]] for row, _ in rows], new_ids
 

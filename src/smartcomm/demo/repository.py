@@ -1,5 +1,6 @@
-"""SQL of the demo loader's reference data: stores, categories, products, mailing categories; and the
-recipients of the sample messages a new installation starts with.
+"""SQL of the demo loader's reference data: stores, categories, products, mailing categories; the
+recipients of the sample messages a new installation starts with; and what the history of communication
+reads (audiences, baskets) and dates back (see `demo.communications`).
 
 Rows that already exist (matched by code or SKU) are reused, so the catalogue of a base that was
 set up by hand before the demo load stays as it is.
@@ -8,11 +9,11 @@ set up by hand before the demo load stays as it is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from smartcomm.demo.places import ONLINE_STORE_CODE
@@ -22,10 +23,17 @@ from smartcomm.models import (
     Container,
     Customer,
     EventSource,
+    Mailing,
     MailingCategory,
+    Message,
+    MessageEvent,
     Product,
+    PushToken,
     Receipt,
+    ReceiptLine,
     Store,
+    Subscription,
+    UnsubscribeRecord,
 )
 from smartcomm.models.catalog import SYSTEM_CLASSIFIER_CODE
 from smartcomm.models.events import SYSTEM_SOURCE_CODE
@@ -67,6 +75,143 @@ class DemoRepository:
             .limit(limit)
         )
         return [(int(customer_id), str(number)) for customer_id, number in self.session.execute(statement)]
+
+    # --- the history of communication ----------------------------------------------------------------
+
+    def mailing_names(self, names: Sequence[str]) -> set[str]:
+        """Which of these mailing names are taken."""
+        return set(self.session.scalars(select(Mailing.name).where(Mailing.name.in_(list(names)))))
+
+    def audience_candidates(
+        self,
+        contact: str,
+        category_id: int,
+        at: datetime,
+        recent_days: int | None = None,
+        lapsed_days: int | None = None,
+        min_receipts: int = 1,
+    ) -> list[int]:
+        """Customers (ids in order) with a usable contact of the channel who are subscribed to the category
+        on it, and — as of `at` — bought `min_receipts` times within `recent_days`, or bought before but
+        not within `lapsed_days`."""
+        subscribed = exists().where(
+            Subscription.customer_id == Customer.id,
+            Subscription.category_id == category_id,
+            Subscription.channel == contact,
+            Subscription.subscribed.is_(True),
+        )
+        statement = select(Customer.id).where(_usable_contact(contact), subscribed).order_by(Customer.id)
+        if recent_days is not None:
+            recent = _purchases(at - timedelta(days=recent_days), at)
+            statement = statement.where(recent.scalar_subquery() >= min_receipts)
+        if lapsed_days is not None:
+            since = at - timedelta(days=lapsed_days)
+            statement = statement.where(
+                _purchases(None, since).scalar_subquery() > 0, _purchases(since, at).scalar_subquery() == 0
+            )
+        return [int(id_) for id_ in self.session.scalars(statement)]
+
+    def planned_messages(self, mailing_id: int, legs: bool) -> list[int]:
+        """The mailing's messages due to be handed over, in id order: the first messages, or the SMS legs
+        of its cascade (not those still waiting for their Viber message)."""
+        leg = Message.cascade_of.is_not(None) if legs else Message.cascade_of.is_(None)
+        due = or_(Message.reason.is_(None), Message.reason != "cascade_wait")
+        statement = (
+            select(Message.id)
+            .where(Message.source_kind == "mailing", Message.source_id == mailing_id)
+            .where(Message.status == "planned", leg, due)
+            .order_by(Message.id)
+        )
+        return [int(id_) for id_ in self.session.scalars(statement)]
+
+    def take_over(self, message_ids: Sequence[int], owner: str, at: datetime) -> None:
+        """Messages of the history at the dispatcher's point of no return (`LedgerRepository.claim`, then
+        `mark_queued`): queued for `owner`, handed over at `at`. One statement per chunk: the dispatcher's
+        own claim takes whatever is due now, of any source."""
+        for start in range(0, len(message_ids), 900):
+            part = list(message_ids[start : start + 900])
+            self.session.execute(
+                update(Message)
+                .where(Message.id.in_(part), Message.status == "planned")
+                .values(status="queued", owner=owner, claimed_at=at, handed_over_at=at, attempts=1)
+                .execution_options(synchronize_session=False)
+            )
+
+    def cascade_legs_of(self, viber_ids: Sequence[int]) -> dict[int, int]:
+        """SMS leg id -> its Viber message's id."""
+        found: dict[int, int] = {}
+        for start in range(0, len(viber_ids), 900):
+            part = list(viber_ids[start : start + 900])
+            statement = select(Message.id, Message.cascade_of).where(Message.cascade_of.in_(part))
+            found.update({int(leg): int(viber or 0) for leg, viber in self.session.execute(statement)})
+        return found
+
+    def date_events(self, rows: Sequence[tuple[int, str, datetime]]) -> None:
+        """Give the events of a kind of each message the moment it happened (message id, kind, moment)."""
+        if not rows:
+            return
+        events: Any = MessageEvent.__table__
+        statement = (
+            update(events)
+            .where(events.c.message_id == bindparam("m_id"), events.c.kind == bindparam("m_kind"))
+            .values(occurred_at=bindparam("m_at"))
+        )
+        self.session.execute(statement, [{"m_id": id_, "m_kind": kind, "m_at": at} for id_, kind, at in rows])
+
+    def date_unsubscribes(self, rows: Sequence[tuple[int, datetime]]) -> None:
+        """Give the opt-outs made through each message the moment they happened (message id, moment)."""
+        if not rows:
+            return
+        records: Any = UnsubscribeRecord.__table__
+        statement = (
+            update(records)
+            .where(records.c.message_id == bindparam("m_id"))
+            .values(created_at=bindparam("m_at"))
+        )
+        self.session.execute(statement, [{"m_id": id_, "m_at": at} for id_, at in rows])
+
+    def baskets(self, since: datetime, limit: int) -> list[list[tuple[str, Decimal, Decimal, Decimal]]]:
+        """The lines (sku, quantity, price, discount) of up to `limit` paid receipts purchased since a
+        moment, each receipt's lines in order: baskets real customers bought."""
+        receipts = (
+            select(Receipt.id)
+            .where(Receipt.purchased_at >= since, Receipt.status == "paid", Receipt.item_count > 0)
+            .order_by(Receipt.id)
+            .limit(limit)
+            .subquery()
+        )
+        statement = (
+            select(ReceiptLine.receipt_id, ReceiptLine.sku, ReceiptLine.quantity, ReceiptLine.price)
+            .add_columns(ReceiptLine.discount)
+            .where(ReceiptLine.receipt_id.in_(select(receipts.c.id)))
+            .order_by(ReceiptLine.receipt_id, ReceiptLine.position)
+        )
+        found: dict[int, list[tuple[str, Decimal, Decimal, Decimal]]] = {}
+        for receipt_id, sku, quantity, price, discount in self.session.execute(statement):
+            found.setdefault(int(receipt_id), []).append((str(sku), quantity, price, discount))
+        return list(found.values())
+
+    def shoppers(self, customer_ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+        """Customer id -> (external id, code of the store of their latest paid receipt)."""
+        found: dict[int, tuple[str, str | None]] = {}
+        newest = func.row_number().over(
+            partition_by=Receipt.customer_id, order_by=(Receipt.purchased_at.desc(), Receipt.id.desc())
+        )
+        for start in range(0, len(customer_ids), 900):
+            part = list(customer_ids[start : start + 900])
+            ranked = (
+                select(Receipt.customer_id, Store.code, newest.label("rank"))
+                .join(Store, Store.id == Receipt.store_id)
+                .where(Receipt.customer_id.in_(part), Receipt.status == "paid")
+                .subquery()
+            )
+            latest = select(ranked.c.customer_id, ranked.c.code).where(ranked.c.rank == 1)
+            stores = {int(id_): str(code) for id_, code in self.session.execute(latest)}
+            for id_, external_id in self.session.execute(
+                select(Customer.id, Customer.external_id).where(Customer.id.in_(part))
+            ):
+                found[int(id_)] = (str(external_id), stores.get(id_))
+        return found
 
     def system_classifier_id(self) -> int:
         return int(
@@ -142,3 +287,29 @@ class DemoRepository:
             statement = select(key, model.id).where(key.in_(codes[start : start + 1000]), *scope)
             found.update({str(code): int(id_) for code, id_ in self.session.execute(statement)})
         return found
+
+
+def _usable_contact(contact: str) -> Any:
+    """A contact the channel can use: a valid e-mail address, a valid mobile number, a valid push token
+    — and the channel allowed."""
+    if contact == "email":
+        return and_(
+            Customer.email.is_not(None), Customer.email_valid.is_(True), Customer.allow_email.is_(True)
+        )
+    if contact == "push":
+        token = exists().where(PushToken.customer_id == Customer.id, PushToken.is_valid.is_(True))
+        return and_(token, Customer.allow_push.is_(True))
+    return and_(
+        Customer.phone.is_not(None),
+        Customer.phone_valid.is_(True),
+        Customer.phone_type == "mobile",
+        Customer.allow_sms.is_(True),
+    )
+
+
+def _purchases(start: datetime | None, end: datetime) -> Any:
+    """The customer's paid receipts purchased in [start, end) (from the beginning when `start` is None)."""
+    statement = select(func.count()).where(
+        Receipt.customer_id == Customer.id, Receipt.status == "paid", Receipt.purchased_at < end
+    )
+    return statement if start is None else statement.where(Receipt.purchased_at >= start)

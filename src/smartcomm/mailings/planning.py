@@ -1,18 +1,16 @@
-"""From a mailing and a batch of its audience to ledger requests: the control-group draw, the requests
-themselves, planning them (the Viber → SMS cascade in two steps), and judging them without writing (the
-messaging volume).
+"""From a mailing and a batch of its audience to ledger requests: the control-group split, the requests
+themselves (the content of a variant), planning them (the Viber → SMS cascade in two steps), and judging
+them without writing (the messaging volume). The draws themselves are in `draws`.
 
-The control group is drawn per customer from a hash of the mailing's seed and the customer id: the same
-seed always draws the same members, whatever the batches, the order or the number of workers, so a
-collect interrupted and resumed draws exactly what one uninterrupted run would have.
+A customer's message of a mailing is keyed by the mailing and the customer only (not the variant), so no
+customer can ever get two messages of one mailing; a resend to those not reached adds its round.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,24 +25,43 @@ from smartcomm.models import Mailing
 
 CASCADE = "sms_viber"
 CASCADE_PART = "cascade-sms"
-_SCALE = 2**64
 
 
-def in_control_group(seed: int, customer_id: int, percent: float) -> bool:
-    """Whether the customer is drawn into the control group of a mailing with this seed and share."""
-    if percent <= 0:
-        return False
-    digest = hashlib.sha256(f"{seed}:{customer_id}".encode("ascii")).digest()
-    return int.from_bytes(digest[:8], "big") / _SCALE * 100 < percent
+@dataclass(frozen=True)
+class Content:
+    """What one variant of a mailing sends (the mailing's own content when it has no variants)."""
+
+    template_version_id: int | None
+    sms_template_version_id: int | None
+    subject: str | None
+    sender: dict[str, Any]
+    variant: int | None = None
 
 
-def split_control(mailing: Mailing, customer_ids: Sequence[int]) -> tuple[list[int], list[int]]:
-    """(recipients, control-group members) of a batch of the audience."""
+def content_of(mailing: Mailing, variant: int | None = None) -> Content:
+    """The content of a variant: what the variant sets, the mailing's own settings for the rest."""
+    own = Content(mailing.template_version_id, mailing.sms_template_version_id, None, dict(mailing.sender))
+    if variant is None or not mailing.variants or variant >= len(mailing.variants):
+        return own
+    chosen = mailing.variants[variant]
+    return Content(
+        chosen.get("template_version_id") or own.template_version_id,
+        chosen.get("sms_template_version_id") or own.sms_template_version_id,
+        chosen.get("subject"),
+        {**own.sender, **(chosen.get("sender") or {})},
+        variant,
+    )
+
+
+def split_control(customer_ids: Sequence[int], drawn: Collection[int] | None) -> tuple[list[int], list[int]]:
+    """(recipients, control-group members) of a batch of the audience, the group drawn beforehand (None:
+    the mailing has none)."""
+    if not drawn:
+        return list(customer_ids), []
     recipients: list[int] = []
     control: list[int] = []
     for customer_id in customer_ids:
-        drawn = in_control_group(mailing.control_seed, customer_id, mailing.control_percent)
-        (control if drawn else recipients).append(customer_id)
+        (control if customer_id in drawn else recipients).append(customer_id)
     return recipients, control
 
 
@@ -52,20 +69,32 @@ def first_leg_channel(mailing: Mailing) -> str:
     return "viber" if mailing.channel == CASCADE else mailing.channel
 
 
-def requests_for(mailing: Mailing, customer_ids: Sequence[int], now: datetime) -> list[PlanRequest]:
-    """The mailing's message to each customer (the Viber message of a cascade): one per customer for ever,
-    the customer id being its occurrence."""
+def occurrence_of(customer_id: int, resend_round: int = 0) -> str:
+    """What makes the message new: the customer (one message for ever), and the round of a resend."""
+    return str(customer_id) if resend_round == 0 else f"{customer_id}:resend-{resend_round}"
+
+
+def requests_for(
+    mailing: Mailing,
+    customer_ids: Sequence[int],
+    now: datetime,
+    content: Content | None = None,
+    resend_round: int = 0,
+) -> list[PlanRequest]:
+    """The mailing's message to each customer (the Viber message of a cascade): one per customer and round
+    for ever."""
+    content = content or content_of(mailing)
     expires_at = now + timedelta(hours=mailing.lifetime_hours) if mailing.lifetime_hours else None
-    options = _options(mailing)
+    options = _options(mailing, content)
     return [
         PlanRequest(
             source_kind=Source.MAILING,
             source_id=mailing.id,
             channel=first_leg_channel(mailing),
             customer_id=customer_id,
-            occurrence=str(customer_id),
+            occurrence=occurrence_of(customer_id, resend_round),
             category_id=mailing.category_id,
-            template_version_id=mailing.template_version_id,
+            template_version_id=content.template_version_id,
             priority=Priority.LOW,  # a mass send gives way to triggered and transactional messages
             expires_at=expires_at,
             options=options,
@@ -74,29 +103,41 @@ def requests_for(mailing: Mailing, customer_ids: Sequence[int], now: datetime) -
     ]
 
 
-def _options(mailing: Mailing) -> dict[str, Any]:
+def _options(mailing: Mailing, content: Content) -> dict[str, Any]:
     options: dict[str, Any] = {"deliver_immediately": mailing.deliver_immediately}
     if mailing.rate_per_minute:
         options["rate_per_minute"] = mailing.rate_per_minute
     if mailing.utm:
         options["utm"] = dict(mailing.utm)
-    if mailing.sender:
-        options["sender"] = dict(mailing.sender)
+    if content.sender:
+        options["sender"] = dict(content.sender)
+    if content.subject:
+        options["subject"] = content.subject
+    if content.variant is not None:
+        options["variant"] = content.variant
     return options
 
 
-def plan(session: Session, mailing: Mailing, customer_ids: Sequence[int], now: datetime) -> int:
+def plan(
+    session: Session,
+    mailing: Mailing,
+    customer_ids: Sequence[int],
+    now: datetime,
+    content: Content | None = None,
+    resend_round: int = 0,
+) -> int:
     """Record the mailing's messages to these customers (those recorded before are left as they are);
     returns how many messages were new."""
-    requests = requests_for(mailing, customer_ids, now)
+    content = content or content_of(mailing)
+    requests = requests_for(mailing, customer_ids, now, content, resend_round)
+    if mailing.channel != CASCADE:  # nothing follows from the messages: no need to load them
+        return len(delivery_service.plan_new(session, requests, now, read_back=False)[1])
     messages, new_ids = delivery_service.plan_new(session, requests, now)
-    if mailing.channel != CASCADE:
-        return len(new_ids)
     legs = [
         replace(
             request,
             channel="sms",
-            template_version_id=mailing.sms_template_version_id,
+            template_version_id=content.sms_template_version_id,
             cascade_of=message.id,
             part=CASCADE_PART,
         )

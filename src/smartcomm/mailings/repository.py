@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select, union, update
+from sqlalchemy import case, exists, func, insert, or_, select, union, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -16,22 +16,30 @@ from smartcomm.delivery.repository import EVENTS, chunked
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.repository import Repository
 from smartcomm.models import (
+    AttributedReceipt,
     Audience,
     AudienceMember,
     Customer,
     Mailing,
+    MailingAssignment,
     MailingCategory,
     MailingControlMember,
     Message,
     MessageTemplateVersion,
     Segment,
     SegmentMembership,
+    WatcherGroup,
 )
 
 # Messages a worker may still send: recorded, or claimed and not yet settled.
 WAITING = (Status.PLANNED, Status.RENDERED, Status.QUEUED)
 # Messages a pause or a cancel can still take back: not handed to a provider yet.
 NOT_HANDED_OVER = (Status.PLANNED, Status.RENDERED)
+# A customer counts as reached (or still on the way, or refused by the policy) with a message in one of
+# these; "resend to those not reached" is for the others: every message of theirs failed, expired or was
+# cancelled.
+NOT_TO_RESEND = (*WAITING, Status.SENT, Status.DELIVERED, Status.OPENED, Status.CLICKED, Status.SUPPRESSED)
+PERSON_OPENED = (Status.OPENED, Status.CLICKED)
 
 
 class MailingRepository(Repository[Mailing]):
@@ -91,6 +99,10 @@ class MailingRepository(Repository[Mailing]):
         found = set(self.session.scalars(select(Audience.id).where(Audience.id.in_(list(audience_ids)))))
         return [audience_id for audience_id in audience_ids if audience_id not in found]
 
+    def missing_watcher_groups(self, group_ids: Sequence[int]) -> list[int]:
+        found = set(self.session.scalars(select(WatcherGroup.id).where(WatcherGroup.id.in_(list(group_ids)))))
+        return [group_id for group_id in group_ids if group_id not in found]
+
     def _exists(self, condition: Any) -> bool:
         return bool(self.session.scalar(select(exists().where(condition))))
 
@@ -142,6 +154,31 @@ class MailingRepository(Repository[Mailing]):
             )
         return sources
 
+    def audience_members(self, audience_id: int, customer_ids: Sequence[int], at: datetime) -> set[int]:
+        """Which of these customers were members of the target audience at `at`."""
+        statement = select(AudienceMember.customer_id).where(
+            AudienceMember.audience_id == audience_id,
+            AudienceMember.added_at <= at,
+            AudienceMember.customer_id.in_(list(customer_ids)),
+        )
+        return set(self.session.scalars(statement))
+
+    def strata(self, customer_ids: Sequence[int], fields: Sequence[str]) -> list[tuple[int, tuple[Any, ...]]]:
+        """(customer id, the values of the stratification fields) of each customer; the age band and
+        "buyer" are derived from the birth date and the receipt count."""
+        columns = {
+            "gender": Customer.gender,
+            "age_band": Customer.birth_date,
+            "city": Customer.city,
+            "region": Customer.region,
+            "card_status": Customer.card_status,
+            "buyer": Customer.receipt_count,
+        }
+        statement = select(Customer.id, *(columns[name] for name in fields)).where(
+            Customer.id.in_(list(customer_ids))
+        )
+        return [(int(row[0]), tuple(row[1:])) for row in self.session.execute(statement)]
+
     # --- the control group ---------------------------------------------------------------------------
 
     def add_control_members(self, mailing_id: int, customer_ids: Sequence[int], now: datetime) -> None:
@@ -153,6 +190,13 @@ class MailingRepository(Repository[Mailing]):
         rows = [{"mailing_id": mailing_id, "customer_id": c, "drawn_at": now} for c in customer_ids]
         for part in chunked(rows, 500):
             self.session.execute(statement, list(part))
+
+    def control_members_among(self, mailing_id: int, customer_ids: Sequence[int]) -> set[int]:
+        statement = select(MailingControlMember.customer_id).where(
+            MailingControlMember.mailing_id == mailing_id,
+            MailingControlMember.customer_id.in_(list(customer_ids)),
+        )
+        return set(self.session.scalars(statement))
 
     def control_members(self, mailing_id: int) -> list[int]:
         statement = (
@@ -169,6 +213,111 @@ class MailingRepository(Repository[Mailing]):
             .group_by(MailingControlMember.mailing_id)
         )
         return {int(row[0]): int(row[1]) for row in self.session.execute(statement)}
+
+    # --- A/B variants --------------------------------------------------------------------------------
+
+    def add_assignments(self, mailing_id: int, variants: dict[int, int | None], now: datetime) -> None:
+        """Record the variant of each customer; one recorded before (a batch collected again) stays."""
+        if not variants:
+            return
+        build = postgres_insert if self.is_postgres else sqlite_insert
+        statement = build(MailingAssignment).on_conflict_do_nothing()
+        rows = [
+            {"mailing_id": mailing_id, "customer_id": c, "variant": v, "assigned_at": now}
+            for c, v in variants.items()
+        ]
+        for part in chunked(rows, 500):
+            self.session.execute(statement, list(part))
+
+    def assignments(self, mailing_id: int, customer_ids: Sequence[int]) -> dict[int, int | None]:
+        statement = select(MailingAssignment.customer_id, MailingAssignment.variant).where(
+            MailingAssignment.mailing_id == mailing_id,
+            MailingAssignment.customer_id.in_(list(customer_ids)),
+        )
+        return {int(row[0]): row[1] for row in self.session.execute(statement)}
+
+    def waiting_for_winner(self, mailing_id: int, after: int, limit: int) -> list[int]:
+        """The next customers left for the winner, in id order after `after`."""
+        statement = (
+            select(MailingAssignment.customer_id)
+            .where(
+                MailingAssignment.mailing_id == mailing_id,
+                MailingAssignment.variant.is_(None),
+                MailingAssignment.customer_id > after,
+            )
+            .order_by(MailingAssignment.customer_id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(statement))
+
+    def give_winner(self, mailing_id: int, customer_ids: Sequence[int], winner: int) -> None:
+        for part in chunked(list(customer_ids), 500):
+            self.session.execute(
+                update(MailingAssignment)
+                .where(
+                    MailingAssignment.mailing_id == mailing_id,
+                    MailingAssignment.customer_id.in_(part),
+                    MailingAssignment.variant.is_(None),
+                )
+                .values(variant=winner)
+                .execution_options(synchronize_session=False)
+            )
+
+    def variant_results(self, mailing_id: int) -> dict[int, dict[str, Any]]:
+        """Per variant: messages handed over, people who opened, who clicked, and the credited revenue."""
+        variant = MailingAssignment.variant
+        joined = (
+            select(
+                variant,
+                func.count(Message.id),
+                func.count(Message.id).filter(Message.opens > 0),
+                func.count(Message.id).filter(Message.clicks > 0),
+            )
+            .join(
+                Message,
+                (Message.source_kind == Source.MAILING)
+                & (Message.source_id == MailingAssignment.mailing_id)
+                & (Message.customer_id == MailingAssignment.customer_id),
+            )
+            .where(MailingAssignment.mailing_id == mailing_id, variant.is_not(None))
+            .where(Message.handed_over_at.is_not(None), Message.cascade_of.is_(None))
+            .group_by(variant)
+        )
+        results: dict[int, dict[str, Any]] = {}
+        for index, sent, opened, clicked in self.session.execute(joined):
+            results[int(index or 0)] = {"sent": int(sent), "opened": int(opened), "clicked": int(clicked)}
+        revenue = (
+            select(variant, func.coalesce(func.sum(AttributedReceipt.amount), 0))
+            .join(
+                AttributedReceipt,
+                (AttributedReceipt.source_kind == Source.MAILING)
+                & (AttributedReceipt.source_id == MailingAssignment.mailing_id)
+                & (AttributedReceipt.customer_id == MailingAssignment.customer_id)
+                & AttributedReceipt.credited,
+            )
+            .where(MailingAssignment.mailing_id == mailing_id, variant.is_not(None))
+            .group_by(variant)
+        )
+        for index, amount in self.session.execute(revenue):
+            results.setdefault(int(index or 0), {"sent": 0, "opened": 0, "clicked": 0})["revenue"] = amount
+        return results
+
+    # --- resending -----------------------------------------------------------------------------------
+
+    def not_reached(self, mailing_id: int, after: int, limit: int) -> list[int]:
+        """The next customers (in id order after `after`) all of whose messages of the mailing failed,
+        expired or were cancelled."""
+        reached = case((Message.status.in_(NOT_TO_RESEND), 1), else_=0)
+        statement = (
+            select(Message.customer_id)
+            .where(Message.source_kind == Source.MAILING, Message.source_id == mailing_id)
+            .where(Message.customer_id > after)
+            .group_by(Message.customer_id)
+            .having(func.max(reached) == 0)
+            .order_by(Message.customer_id)
+            .limit(limit)
+        )
+        return [int(customer_id or 0) for customer_id in self.session.scalars(statement)]
 
     # --- the mailing's messages ----------------------------------------------------------------------
 
@@ -248,6 +397,37 @@ class MailingRepository(Repository[Mailing]):
             .execution_options(synchronize_session=False)
         )
         return list(self.session.scalars(statement))
+
+    def first_message(self, mailing_id: int) -> Message | None:
+        """The mailing's first recorded message (what watchers get a copy of)."""
+        statement = (
+            select(Message)
+            .where(Message.source_kind == Source.MAILING, Message.source_id == mailing_id)
+            .where(Message.cascade_of.is_(None))
+            .order_by(Message.id)
+            .limit(1)
+        )
+        return self.session.scalar(statement)
+
+    def count_failures(self, mailing_id: int, failures: int) -> tuple[int, int | None]:
+        """Add provider failures in a row; returns the count and the mailing's own limit."""
+        statement = (
+            update(Mailing)
+            .where(Mailing.id == mailing_id)
+            .values(failures_in_row=Mailing.failures_in_row + failures)
+            .returning(Mailing.failures_in_row, Mailing.failure_limit)
+            .execution_options(synchronize_session=False)
+        )
+        row = self.session.execute(statement).one()
+        return int(row[0]), row[1]
+
+    def reset_failures(self, mailing_ids: Sequence[int]) -> None:
+        self.session.execute(
+            update(Mailing)
+            .where(Mailing.id.in_(list(mailing_ids)), Mailing.failures_in_row > 0)
+            .values(failures_in_row=0)
+            .execution_options(synchronize_session=False)
+        )
 
     def add_events(self, message_ids: Sequence[int], kind: str, when: datetime, reason: str) -> None:
         rows = [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,11 @@ from smartcomm.kit.types import MAX_INT64, InputModel, RowId
 MailingChannel = Literal["email", "sms", "sms_viber", "push"]
 MAX_AUDIENCES = 50
 MAX_CONTROL_PERCENT = 50.0
+MAX_VARIANTS = 5
+MAX_CRITERIA_ITEMS = 200
+# The customer fields the control group may be stratified by (the draw keeps each stratum's share).
+StratumField = Literal["gender", "age_band", "city", "region", "card_status", "buyer"]
+WinnerMetric = Literal["opens", "clicks", "revenue"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 UtmValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 UtmKey = Literal["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
@@ -42,6 +48,54 @@ class SenderIn(InputModel):
     reply_to: EmailStr | None = None
 
 
+class VariantIn(InputModel):
+    """One variant of an A/B test: its content, and optionally a subject and a sender of its own."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    template_version_id: RowId | None = None
+    sms_template_version_id: RowId | None = Field(default=None, description="The SMS leg of a cascade")
+    subject: str | None = Field(default=None, min_length=1, max_length=300, description="E-mail only")
+    sender: SenderIn | None = None
+    share: float | None = Field(default=None, gt=0, le=100, description="Percent; even when left out")
+
+
+class AbTestIn(InputModel):
+    """An automatic winner: the variants go to a test share first; after the wait the best of them by
+    the metric goes to the rest of the audience."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    test_percent: float = Field(default=20.0, ge=1, le=90)
+    wait_hours: int = Field(default=4, ge=1, le=168)
+    metric: WinnerMetric = "opens"
+
+
+class CriteriaIn(InputModel):
+    """Which receipts qualify for attribution: every criterion given must hold."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    min_amount: Decimal | None = Field(default=None, ge=0, le=Decimal(10) ** 12)
+    min_items: Decimal | None = Field(default=None, ge=0, le=Decimal(10) ** 9)
+    skus: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=MAX_CRITERIA_ITEMS
+    )
+    category_ids: list[RowId] = Field(default_factory=list, max_length=MAX_CRITERIA_ITEMS)
+
+
+class AttributionRuleIn(InputModel):
+    """N days after the touch, a date range (project time zone), or off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window: Literal["days", "range", "off"]
+    days: int | None = Field(default=None, ge=1, le=365)
+    date_from: date | None = None
+    date_to: date | None = None
+    criteria: CriteriaIn | None = None
+
+
 class MailingFields(InputModel):
     """The fields a draft is made of; every one may be left out of a draft (launching needs content and
     an audience)."""
@@ -66,6 +120,33 @@ class MailingFields(InputModel):
     rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
     deliver_immediately: bool | None = Field(default=None, description="Ignore the local-time send window")
     utm: dict[UtmKey, UtmValue] | None = None
+    control_audience_id: RowId | None = Field(
+        default=None, description="The control group is this target audience's members (not a share)"
+    )
+    control_strata: list[StratumField] | None = Field(default=None, max_length=6)
+    variants: list[VariantIn] | None = Field(
+        default=None, max_length=MAX_VARIANTS, description="An A/B test: 2 to 5 variants, or none"
+    )
+    ab_test: AbTestIn | None = None
+    exclude_global_control: bool | None = None
+    attribution_rule: AttributionRuleIn | None = Field(
+        default=None, description="Left out or null: the default of the settings"
+    )
+    watcher_group_ids: list[RowId] | None = Field(default=None, max_length=MAX_AUDIENCES)
+    failure_limit: int | None = Field(
+        default=None, ge=1, le=100_000, description="Pause after this many provider failures in a row"
+    )
+
+
+class TestSendIn(InputModel):
+    """A test copy rendered for a customer (the sample test customer when left out), to an address or
+    phone of the tester's choosing."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    recipient: str = Field(min_length=3, max_length=254, description="E-mail, phone or push token")
+    customer_id: RowId | None = None
+    variant: int | None = Field(default=None, ge=0, lt=MAX_VARIANTS)
 
 
 class MailingCreate(MailingFields):
@@ -112,6 +193,20 @@ class MailingOut(BaseModel):
     rate_per_minute: int | None
     deliver_immediately: bool
     utm: dict[str, Any]
+    control_audience_id: int | None
+    control_strata: list[str]
+    variants: list[dict[str, Any]]
+    ab_test: dict[str, Any] | None
+    winner_variant: int | None
+    winner_chosen_at: datetime | None
+    winner_reason: dict[str, Any] | None
+    exclude_global_control: bool
+    attribution_rule: dict[str, Any] | None
+    watcher_group_ids: list[int]
+    failure_limit: int | None
+    failures_in_row: int
+    resend_round: int
+    collect_phase: str
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None

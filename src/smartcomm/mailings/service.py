@@ -18,14 +18,15 @@ from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service, diff
-from smartcomm.delivery.dispatch import HELD_UNTIL, register_hold_check
+from smartcomm.delivery.dispatch import HELD_UNTIL, register_hold_check, register_outcome_listener
 from smartcomm.delivery.ledger import Bucket, Source, Status, bucket_of
-from smartcomm.delivery.service import dispatch_after_commit
+from smartcomm.delivery.service import delivery_service, dispatch_after_commit
 from smartcomm.kit.db import on_commit
 from smartcomm.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import utcnow
-from smartcomm.mailings import planning
+from smartcomm.mailings import ab_testing, collecting, planning, sending, validation
+from smartcomm.mailings import attribution_rules as _attribution_rules  # noqa: F401 (registers the rules)
 from smartcomm.mailings.repository import MailingRepository
 from smartcomm.mailings.schemas import (
     RUNNING,
@@ -34,15 +35,16 @@ from smartcomm.mailings.schemas import (
     MailingProgress,
     MailingStatus,
     MailingUpdate,
+    TestSendIn,
     VolumeOut,
 )
-from smartcomm.models import Mailing
+from smartcomm.models import Mailing, Message
+from smartcomm.segments.references import segments_naming
 
 COLLECT_BATCH = 2000
 VOLUME_BATCH = 2000
 PAUSED_REASON = "mailing_paused"  # the ledger reason of a paused mailing's held messages
 CANCELLED_REASON = "mailing_cancelled"
-TEMPLATE_CHANNELS = {"email": "email", "sms": "sms", "sms_viber": "viber", "push": "push"}
 # Fields copied as they are into a draft's row (the others need converting).
 PLAIN_FIELDS = (
     "name",
@@ -56,16 +58,27 @@ PLAIN_FIELDS = (
     "scheduled_at",
     "rate_per_minute",
     "deliver_immediately",
+    "control_audience_id",
+    "exclude_global_control",
+    "failure_limit",
 )
+# Fields held as JSON: lists of ids or names, and the nested settings.
+LIST_FIELDS = ("include_audience_ids", "exclude_audience_ids", "watcher_group_ids")
+NESTED_FIELDS = ("variants", "ab_test", "attribution_rule")
 COPIED_FIELDS = (
     "channel",
     *PLAIN_FIELDS,
+    *LIST_FIELDS,
+    *NESTED_FIELDS,
     "sender",
-    "include_audience_ids",
-    "exclude_audience_ids",
     "utm",
+    "control_strata",
 )
-NOT_NULL_DEFAULTS: dict[str, Any] = {"control_percent": 0.0, "deliver_immediately": False}
+NOT_NULL_DEFAULTS: dict[str, Any] = {
+    "control_percent": 0.0,
+    "deliver_immediately": False,
+    "exclude_global_control": True,
+}
 
 
 def queue_job(name: str, *args: Any, at: datetime | None = None) -> None:
@@ -144,6 +157,12 @@ class MailingService:
     def delete(self, session: Session, actor: Actor, mailing_id: int) -> None:
         """Delete a draft; a mailing no longer a draft answers 409 (its messages stay in the ledger)."""
         mailing = self._draft(session, mailing_id)
+        users = ", ".join(segment.name for segment in segments_naming(session, "mailing", mailing_id))
+        if users:
+            raise Conflict(
+                f"The mailing is used in the conditions of: {users}",
+                [FieldError("mailing", f"used by the segments: {users}", "in_use")],
+            )
         self._audit(session, actor, mailing, "delete", diff(_snapshot(mailing), {}))
         MailingRepository(session).delete(mailing)
 
@@ -181,47 +200,24 @@ class MailingService:
             mailing.control_seed = secrets.randbelow(2**31)
         if "sender" in given:
             mailing.sender = data.sender.model_dump(exclude_none=True) if data.sender else {}
-        for name in ("include_audience_ids", "exclude_audience_ids"):
+        for name in LIST_FIELDS:
             if name in given:
                 setattr(mailing, name, sorted(set(getattr(data, name) or [])))
         if "utm" in given:
             mailing.utm = {str(key): value for key, value in (data.utm or {}).items()}
-
-    def _validate(self, session: Session, channel: str, data: MailingFields) -> None:
-        """Everything the draft names exists, and its templates are of its channel."""
-        repository = MailingRepository(session)
-        errors = self._template_errors(repository, channel, data)
-        if data.category_id is not None and not repository.category_exists(data.category_id):
-            errors.append(FieldError("category_id", "There is no such mailing category"))
-        if data.segment_id is not None and not repository.segment_exists(data.segment_id):
-            errors.append(FieldError("segment_id", "There is no such segment"))
-        for name in ("include_audience_ids", "exclude_audience_ids"):
-            missing = repository.missing_audiences(getattr(data, name) or [])
-            if missing:
-                errors.append(FieldError(name, f"There are no target audiences {missing}"))
-        if errors:
-            raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+        if "control_strata" in given:
+            mailing.control_strata = list(dict.fromkeys(data.control_strata or []))
+        if "variants" in given:
+            variants = data.variants or []
+            mailing.variants = [v.model_dump(mode="json", exclude_none=True) for v in variants]
+        for name in ("ab_test", "attribution_rule"):
+            if name in given:
+                value = getattr(data, name)
+                setattr(mailing, name, value.model_dump(mode="json", exclude_none=True) if value else None)
 
     @staticmethod
-    def _template_errors(
-        repository: MailingRepository, channel: str, data: MailingFields
-    ) -> list[FieldError]:
-        errors: list[FieldError] = []
-        wanted = {"template_version_id": TEMPLATE_CHANNELS[channel]}
-        if channel == planning.CASCADE:
-            wanted["sms_template_version_id"] = "sms"
-        elif data.sms_template_version_id is not None:
-            errors.append(FieldError("sms_template_version_id", "Only a Viber → SMS mailing has an SMS leg"))
-        for name, expected in wanted.items():
-            version_id = getattr(data, name)
-            if version_id is None:
-                continue
-            found = repository.template_channel(version_id)
-            if found is None:
-                errors.append(FieldError(name, "There is no such template version"))
-            elif found != expected:
-                errors.append(FieldError(name, f"The template is for {found}, not {expected}"))
-        return errors
+    def _validate(session: Session, channel: str, data: MailingFields) -> None:
+        validation.validate(session, channel, data)
 
     # --- the messaging volume ------------------------------------------------------------------------
 
@@ -232,15 +228,16 @@ class MailingService:
         moment = now or utcnow()
         repository = MailingRepository(session)
         buckets: Counter[str] = Counter()
-        audience = control = 0
+        control = collecting.ControlDraw(session, mailing, moment)
+        audience = controlled = 0
         after = 0
         while batch := repository.audience_batch(mailing, moment, after, VOLUME_BATCH):
             after = batch[-1]
-            recipients, drawn = planning.split_control(mailing, batch)
-            audience, control = audience + len(batch), control + len(drawn)
+            recipients, drawn = planning.split_control(batch, control.among(batch))
+            audience, controlled = audience + len(batch), controlled + len(drawn)
             buckets += planning.judge(session, mailing, recipients, moment)
         return VolumeOut(
-            audience=audience, control=control, buckets={b.value: buckets.get(b, 0) for b in Bucket}
+            audience=audience, control=controlled, buckets={b.value: buckets.get(b, 0) for b in Bucket}
         )
 
     # --- launching -----------------------------------------------------------------------------------
@@ -249,7 +246,7 @@ class MailingService:
         """Send a draft: at its `scheduled_at` when that is ahead (scheduled), else now (collecting)."""
         moment = now or utcnow()
         mailing = self._draft(session, mailing_id)
-        self._check_ready(session, mailing)
+        validation.check_ready(session, mailing)
         if mailing.scheduled_at is not None and mailing.scheduled_at > moment:
             mailing.status = MailingStatus.SCHEDULED
             at = mailing.scheduled_at
@@ -262,28 +259,9 @@ class MailingService:
         self._audit(session, actor, mailing, action, {"status": [MailingStatus.DRAFT, mailing.status]})
         return mailing
 
-    def _check_ready(self, session: Session, mailing: Mailing) -> None:
-        data = MailingFields.model_validate(
-            {
-                name: getattr(mailing, name)
-                for name in MailingFields.model_fields
-                if name not in ("sender", "utm")
-            }
-        )
-        self._validate(session, mailing.channel, data)
-        errors = []
-        if mailing.template_version_id is None:
-            errors.append(FieldError("template_version_id", "Choose the template to send"))
-        if mailing.channel == planning.CASCADE and mailing.sms_template_version_id is None:
-            errors.append(FieldError("sms_template_version_id", "Choose the SMS template of the cascade"))
-        if mailing.segment_id is None and not mailing.include_audience_ids:
-            errors.append(FieldError("segment_id", "Choose a segment or target audiences to send to"))
-        if errors:
-            raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
-
     def _start(self, session: Session, mailing: Mailing, now: datetime) -> None:
         """Freeze the audience as of now and collect it into the ledger (a job, after the commit)."""
-        mailing.status = MailingStatus.COLLECTING
+        mailing.status, mailing.collect_phase = MailingStatus.COLLECTING, collecting.AUDIENCE
         mailing.started_at, mailing.collect_checkpoint = now, None
         mailing_id = mailing.id
         on_commit(session, lambda: queue_job("mailings.collect", mailing_id))
@@ -313,17 +291,11 @@ class MailingService:
         mailing = repository.locked(mailing_id)
         if mailing is None or mailing.status != MailingStatus.COLLECTING or mailing.started_at is None:
             return False
-        batch = repository.audience_batch(mailing, mailing.started_at, mailing.collect_checkpoint or 0, size)
-        if not batch:
-            mailing.status, mailing.collected_at = MailingStatus.SENDING, moment
-            self._settle(session, mailing, moment)
-            return False
-        recipients, control = planning.split_control(mailing, batch)
-        repository.add_control_members(mailing.id, control, moment)
-        planning.plan(session, mailing, recipients, moment)
-        mailing.collect_checkpoint, mailing.updated_at = batch[-1], moment  # the heartbeat of collecting
+        if collecting.collect_batch(session, mailing, size, moment):
+            return True
+        self._settle(session, mailing, moment)
         session.flush()
-        return True
+        return False
 
     # --- pause, resume, cancel -----------------------------------------------------------------------
 
@@ -351,13 +323,13 @@ class MailingService:
         if mailing.status != MailingStatus.PAUSED:
             raise Conflict(f"Only a paused mailing can be resumed; this one is {mailing.status}")
         now = utcnow()
-        collecting = mailing.collected_at is None
-        mailing.status = MailingStatus.COLLECTING if collecting else MailingStatus.SENDING
-        mailing.pause_reason = None
+        unfinished = mailing.collected_at is None
+        mailing.status = MailingStatus.COLLECTING if unfinished else MailingStatus.SENDING
+        mailing.pause_reason, mailing.failures_in_row = None, 0
         repository = MailingRepository(session)
         released = repository.release(mailing.id, PAUSED_REASON, now)
         repository.add_events(released, "resumed", now, PAUSED_REASON)
-        if collecting:
+        if unfinished:
             mailing_id = mailing.id
             on_commit(session, lambda: queue_job("mailings.collect", mailing_id))
         dispatch_after_commit(session)
@@ -393,6 +365,68 @@ class MailingService:
             raise NotFound("Mailing", mailing_id)
         return mailing
 
+    # --- test sends, resending, the A/B winner --------------------------------------------------------
+
+    def test_send(self, session: Session, actor: Actor, mailing_id: int, data: TestSendIn) -> Message:
+        """A test copy to a tester's address, rendered for a customer (the sample one when none given)."""
+        mailing = self.get(session, mailing_id)
+        request = sending.test_request(session, mailing, data)
+        message = delivery_service.plan(session, [request])[0]
+        dispatch_after_commit(session)
+        changes: dict[str, list[Any]] = {"test_sent_to": [None, request.recipient]}
+        self._audit(session, actor, mailing, "test_send", changes)
+        return message
+
+    def resend_not_reached(self, session: Session, actor: Actor, mailing_id: int) -> Mailing:
+        """Send once more to the customers none of whose messages got through (failed, expired, cancelled);
+        everyone reached — or still on the way — is left alone."""
+        mailing = self._locked(session, mailing_id)
+        if mailing.status != MailingStatus.SENT:
+            raise Conflict(f"Only a sent mailing can be resent; this one is {mailing.status}")
+        mailing.resend_round += 1
+        mailing.status, mailing.collect_phase = MailingStatus.COLLECTING, collecting.RESEND
+        mailing.collect_checkpoint = mailing.collected_at = mailing.finished_at = None
+        mailing.updated_at = utcnow()
+        mailing_id = mailing.id
+        on_commit(session, lambda: queue_job("mailings.collect", mailing_id))
+        session.flush()
+        changes: dict[str, list[Any]] = {
+            "status": [MailingStatus.SENT, mailing.status],
+            "resend_round": [mailing.resend_round - 1, mailing.resend_round],
+        }
+        self._audit(session, actor, mailing, "resend", changes)
+        return mailing
+
+    def choose_due_winners(self, session: Session, now: datetime | None = None) -> list[int]:
+        """A/B tests whose test share has had its wait get their winner, which then goes to the rest."""
+        moment = now or utcnow()
+        chosen = []
+        for mailing_id in MailingRepository(session).ids_with_status(MailingStatus.SENDING):
+            mailing = MailingRepository(session).locked(mailing_id)
+            due = ab_testing.winner_due_at(mailing) if mailing is not None else None
+            if mailing is not None and mailing.status == MailingStatus.SENDING and due and due <= moment:
+                self._give_winner(session, mailing, moment)
+                chosen.append(mailing_id)
+        session.flush()
+        return chosen
+
+    def _give_winner(self, session: Session, mailing: Mailing, now: datetime) -> None:
+        winner, reason = ab_testing.choose(session, mailing)
+        mailing.winner_variant, mailing.winner_reason, mailing.winner_chosen_at = winner, reason, now
+        mailing.status, mailing.collect_phase = MailingStatus.COLLECTING, collecting.WINNER
+        mailing.collect_checkpoint = mailing.collected_at = None
+        mailing.updated_at = now
+        mailing_id = mailing.id
+        on_commit(session, lambda: queue_job("mailings.collect", mailing_id))
+        changes: dict[str, list[Any]] = {"winner": [None, reason["winner"]]}
+        self._audit(session, Actor.system(), mailing, "choose_winner", changes)
+
+    def pause_after_failures(self, session: Session, mailing_id: int, reason: str) -> None:
+        """The provider failed too many messages in a row: the mailing pauses itself, saying why."""
+        mailing = MailingRepository(session).locked(mailing_id)
+        if mailing is not None and mailing.status in RUNNING:
+            self.pause(session, Actor.system(), mailing_id, reason)
+
     # --- settling ------------------------------------------------------------------------------------
 
     def settle_sending(self, session: Session, now: datetime | None = None) -> list[int]:
@@ -409,7 +443,7 @@ class MailingService:
 
     @staticmethod
     def _settle(session: Session, mailing: Mailing, now: datetime) -> bool:
-        if MailingRepository(session).waiting(mailing.id) > 0:
+        if ab_testing.waits_for_winner(mailing) or MailingRepository(session).waiting(mailing.id) > 0:
             return False
         mailing.status, mailing.finished_at = MailingStatus.SENT, now
         return True
@@ -472,3 +506,5 @@ def _progress(statuses: dict[str, int], control: int) -> MailingProgress:
 mailing_service = MailingService()
 # The dispatcher asks before judging a claimed batch: a paused mailing's messages wait, a cancelled one's go.
 register_hold_check("mailings", mailing_service.stopped_messages)
+# …and counts its provider failures in a row, pausing a mailing at its limit.
+register_outcome_listener("mailings", sending.FailureWatch(mailing_service.pause_after_failures))

@@ -46,14 +46,33 @@ def settle() -> list[int]:
         return mailing_service.settle_sending(session)
 
 
+@huey.task(name="mailings.choose_winners")
+def choose_winners() -> list[int]:
+    """A/B tests whose test share has had its wait get their winner (which then goes to the rest)."""
+    with session_scope() as session:
+        return mailing_service.choose_due_winners(session)
+
+
 @huey.periodic_task(crontab(), name="mailings.every_minute")
 def every_minute() -> None:
     # The safety nets: a scheduled mailing whose delayed start was lost, a collect stopped with a killed
-    # worker (its checkpoint says where to go on), and mailings that finished sending.
+    # worker (its checkpoint says where to go on), A/B winners due, and mailings that finished sending.
     start_due.call_local()
+    choose_winners.call_local()
     for mailing_id in _stalled():
         collect(mailing_id)
     settle.call_local()
+
+
+def resume_collecting() -> list[int]:
+    """When a worker starts: every collecting mailing goes on from its checkpoint at once (the job of a
+    worker that died with it is lost). Should another worker still be collecting one, the row lock and the
+    checkpoint keep the two from recording anything twice."""
+    with session_scope(read_only=True) as session:
+        collecting = MailingRepository(session).ids_with_status("collecting")
+    for mailing_id in collecting:
+        collect(mailing_id)
+    return collecting
 
 
 def _stalled() -> list[int]:
@@ -66,4 +85,5 @@ JOBS: dict[str, Any] = {
     "mailings.collect": collect,
     "mailings.start_due": start_due,
     "mailings.settle": settle,
+    "mailings.choose_winners": choose_winners,
 }

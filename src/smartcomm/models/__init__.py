@@ -13,7 +13,7 @@ from smartcomm.models.delivery import Message, MessageContent, MessageEvent, Tra
 from smartcomm.models.domain_events import DomainEvent, EventCheckpoint, WebhookDelivery
 from smartcomm.models.events import Event, EventSource, Visitor, WebEvent, WebSession
 from smartcomm.models.intake import IdempotencyRecord, ImportJob
-from smartcomm.models.mailings import Mailing, MailingControlMember
+from smartcomm.models.mailings import Mailing, MailingAssignment, MailingControlMember
 from smartcomm.models.receipts import Receipt, ReceiptLine
 from smartcomm.models.segments import (
     Audience,
@@ -56,6 +56,7 @@ __all__ = [
     "IdempotencyRecord",
     "ImportJob",
     "Mailing",
+    "MailingAssignment",
     "MailingCategory",
     "MailingControlMember",
     "Message",

@@ -124,6 +124,17 @@ def render_compiled(
     return _content(compiled.source, texts, merged_utm, skip)
 
 
+def with_subject(
+    content: RenderedContent, subject: str, context: RenderContext, message_key: str | None = None
+) -> RenderedContent:
+    """An e-mail with a subject of its own (an A/B variant's), personalised like the template's."""
+    if not isinstance(content, EmailContent):
+        return content
+    state = RenderState(context.settings, message_key=message_key)
+    text = render_part(compile_draft("subject", subject), context.variables, state)
+    return EmailContent(subject=_one_line(text), html=content.html, text=content.text)
+
+
 def _content(
     source: VersionSource, texts: dict[str, str], utm: Mapping[str, str], skip: frozenset[str]
 ) -> RenderedContent:

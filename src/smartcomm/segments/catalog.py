@@ -19,6 +19,7 @@ GROUP_ORDER = (
     "Events",
     "Site and app",
     "Containers",
+    "Communications",
     "Audiences and segments",
     "RFM",
 )

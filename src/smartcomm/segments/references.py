@@ -1,12 +1,13 @@
-"""Rows named by key in a rule tree: categories, products, stores, audiences and segments.
+"""Rows named by key in a rule tree: categories, products, stores, audiences, segments and mailings.
 
 A condition may name such a row by its id (`"category": 12`) or by a key that means the same row in every
 installation: `{"code": "dairy"}` for a category (`"classifier"` may name its catalogue, the main one
 otherwise), `{"sku": "A-100"}` for a product (same), `{"code": "MSK-01"}` for a store, `{"name": "VIP"}`
-for an audience or a segment. When the rules are saved (or previewed) every key is looked up and the id
-found is written beside it (`{"code": "dairy", "id": 12}`); from then on the segment is evaluated by that
-id, so renaming the audience later changes nothing. An `id` sent beside a key is replaced (the key wins:
-it came from another installation). A key that names nothing is refused, naming the parameter.
+for an audience, a segment or a mailing. When the rules are saved (or previewed) every key is looked up
+and the id found is written beside it (`{"code": "dairy", "id": 12}`); from then on the segment is
+evaluated by that id, so renaming the audience later changes nothing. An `id` sent beside a key is
+replaced (the key wins: it came from another installation). A key that names nothing is refused, naming
+the parameter.
 """
 
 from __future__ import annotations
@@ -18,11 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartcomm.kit.errors import FieldError, InvalidInput
-from smartcomm.models import Audience, Category, Classifier, Product, Segment, Store
+from smartcomm.models import Audience, Category, Classifier, Mailing, Product, Segment, Store
 from smartcomm.models.catalog import SYSTEM_CLASSIFIER_CODE
 from smartcomm.segments.metrics import registry
 from smartcomm.segments.metrics.base import text_lower
-from smartcomm.segments.rules import CLASSIFIED_KINDS, REFERENCE_KEYS, Condition, SegmentRules
+from smartcomm.segments.rules import (
+    CLASSIFIED_KINDS,
+    REFERENCE_KEYS,
+    Condition,
+    SegmentRules,
+    reference_id,
+)
 
 MAX_KEY_LENGTH = 200
 
@@ -44,8 +51,12 @@ class ReferenceRepository:
             "store": lambda: select(Store.id).where(Store.code == key),
             "audience": lambda: select(Audience.id).where(text_lower(Audience.name) == key.lower()),
             "segment": lambda: select(Segment.id).where(text_lower(Segment.name) == key.lower()),
+            "mailing": lambda: select(Mailing.id).where(text_lower(Mailing.name) == key.lower()),
         }[kind]()
         return list(self.session.scalars(statement.limit(2)))
+
+    def segments(self) -> list[Segment]:
+        return list(self.session.scalars(select(Segment).order_by(Segment.name, Segment.id)))
 
     def _classifier(self, code: str | None) -> Any:
         wanted = code or SYSTEM_CLASSIFIER_CODE
@@ -110,3 +121,30 @@ def _resolve(
 
 def _is_key(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_KEY_LENGTH
+
+
+def segments_naming(session: Session, kind: str, row_id: int) -> list[Segment]:
+    """The segments whose conditions name this row (by id, or by a key resolved to it), by name.
+
+    What a row's deletion checks first, as deleting an audience or a segment does: a condition naming a
+    row that is gone would silently select nobody."""
+    return [
+        segment
+        for segment in ReferenceRepository(session).segments()
+        if row_id in _named_ids(segment.rules, kind)
+    ]
+
+
+def _named_ids(tree: Any, kind: str) -> set[int]:
+    found: set[int] = set()
+    for _path, condition in SegmentRules.model_validate(tree).conditions():
+        for name, value in condition.params.items():
+            if _reference_kinds(condition.metric).get(name) != kind:
+                continue
+            try:
+                row_id = reference_id(value)
+            except ValueError:
+                continue
+            if row_id is not None:
+                found.add(row_id)
+    return found

@@ -21,6 +21,7 @@ from smartcomm.models import (
     Event,
     EventSource,
     FieldDefinition,
+    Mailing,
     MailingCategory,
     Product,
     Segment,
@@ -65,6 +66,7 @@ LOOKUPS: dict[str, tuple[Any, Any, Any, Any, tuple[Any, ...]]] = {
     ),
     "audience": (Audience, Audience.id, Audience.name, Audience.member_count, (Audience.name,)),
     "segment": (Segment, Segment.id, Segment.name, Segment.member_count, (Segment.name,)),
+    "mailing": (Mailing, Mailing.id, Mailing.name, Mailing.channel, (Mailing.name,)),
 }
 # Kinds whose values may also be given by code instead of id.
 CODE_COLUMNS: dict[str, Any] = {
@@ -242,6 +244,13 @@ class LookupRepository:
             (str(row[0]), row[1], self._trail(row[2], row[0], ancestors, row[3] if several else None))
             for row in rows
         ]
+
+    def mailings(self, query: str, limit: int) -> list[tuple[str, str, str]]:
+        """(id, name, channel) of the mailings whose name contains `query`, the newest first."""
+        statement = select(Mailing.id, Mailing.name, Mailing.channel).order_by(Mailing.id.desc()).limit(limit)
+        if query:
+            statement = statement.where(text_lower(Mailing.name).contains(query.lower(), autoescape=True))
+        return [(str(row[0]), str(row[1]), str(row[2])) for row in self.session.execute(statement)]
 
     def event_names(self, query: str, limit: int) -> list[str]:
         """Names of customer events seen so far that contain `query`."""

@@ -243,6 +243,7 @@ REFERENCE_KEYS = {
     "store": "code",
     "audience": "name",
     "segment": "name",
+    "mailing": "name",
 }
 # Kinds whose key is unique within a classifier (the main catalogue unless one is named).
 CLASSIFIED_KINDS = ("category", "product")

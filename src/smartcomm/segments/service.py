@@ -21,7 +21,7 @@ from smartcomm.kit.jobs import enqueue_after_commit
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import ensure_utc, utcnow
 from smartcomm.models import Customer, Segment, SegmentBuild, SegmentMembership
-from smartcomm.segments.catalog import CHANNELS, build_catalogue
+from smartcomm.segments.catalog import CHANNELS, build_catalogue, channel_label
 from smartcomm.segments.compiler import compile_rules
 from smartcomm.segments.describe import DescribedGroup, describe
 from smartcomm.segments.materialize import (
@@ -68,6 +68,7 @@ NAMED_KINDS = (
     "mailing_category",
     "audience",
     "segment",
+    "mailing",
 )
 
 
@@ -289,6 +290,11 @@ class SegmentService:
             rows = [(name, name, None) for name in repository.event_names(query, LOOKUP_LIMIT)]
         elif kind == "channel":
             rows = [(code, str(label), None) for code, label in CHANNELS.items()]
+        elif kind == "mailing":
+            rows = [
+                (value, name, _channels_label(channel))
+                for value, name, channel in repository.mailings(query, LOOKUP_LIMIT)
+            ]
         elif kind in NAMED_KINDS:
             rows = repository.search(kind, query, LOOKUP_LIMIT)
         else:
@@ -377,11 +383,17 @@ class SegmentService:
         query: str = "",
         sort: str = "name",
         default_country: str = "RU",
+        contact: str | None = None,
     ) -> Page[Customer]:
         """The customer list restricted to the customers the rules select right now (the list filter)."""
         matching = compile_rules(rules, self.context(session))
         return CustomerRepository(session).search(
-            params, query=query, sort=sort, restrict=matching, default_country=default_country
+            params,
+            query=query,
+            sort=sort,
+            restrict=matching,
+            default_country=default_country,
+            contact=contact,
         )
 
     def segments_of(self, session: Session, customer_id: int) -> list[tuple[Segment, SegmentMembership]]:
@@ -484,6 +496,11 @@ def _tally(changes: dict[int, Diff], moved: Iterable[CustomerChanges]) -> None:
 
 def _money(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _channels_label(channel: str) -> str:
+    """A mailing's channel in words; a cascade ("sms_viber") names both of its channels."""
+    return " / ".join(channel_label(part) for part in channel.split("_"))
 
 
 segment_service = SegmentService()

@@ -163,6 +163,8 @@ class DeliverySettings(SettingsGroup):
     # Attribution: a paid receipt counts for a touch this many days after it (0: not attributed) unless
     # the communication sets a rule of its own; transactional messages always use this one.
     attribution_days: int = Field(default=3, ge=0, le=365)
+    # A mailing whose provider fails this many messages in a row pauses itself (unless it sets its own).
+    mailing_failure_limit: int = Field(default=50, ge=1, le=100_000)
     # Told of every whole-channel opt-out (the loyalty system's webhook); the body is signed with the secret.
     webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
     # Stored encrypted (settings.service seals every `*_secret` key); at most 200 characters as typed.

@@ -54,7 +54,20 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem(lazy("RFM segments"), "/rfm", Permission.RFM_VIEW),
             MenuItem(lazy("Target audiences"), "/audiences", Permission.AUDIENCES_VIEW),
             MenuItem(lazy("Data import"), "/imports", Permission.CUSTOMERS_IMPORT),
+            MenuItem(lazy("Contact data quality"), "/customers/contact-quality", Permission.CUSTOMERS_VIEW),
         ),
+    ),
+    MenuSection(
+        "mailings",
+        lazy("Mass messaging"),
+        "ti-speakerphone",
+        (
+            MenuItem(lazy("E-mail"), "/mailings/email", Permission.MAILINGS_VIEW),
+            MenuItem(lazy("SMS"), "/mailings/sms", Permission.MAILINGS_VIEW),
+            MenuItem(lazy("Push"), "/mailings/push", Permission.MAILINGS_VIEW),
+            MenuItem(lazy("Calendar"), "/mailings/calendar", Permission.MAILINGS_VIEW),
+        ),
+        prefix="/mailings/",
     ),
     MenuSection(
         "messages",

@@ -14,7 +14,7 @@ from smartcomm.imports import tasks as import_tasks  # noqa: F401 (registers imp
 from smartcomm.intake import tasks as intake_tasks
 from smartcomm.kit import outbox
 from smartcomm.kit.jobs import huey
-from smartcomm.mailings import tasks as mailing_tasks  # noqa: F401 (registers mailings.*, a periodic look)
+from smartcomm.mailings import tasks as mailing_tasks  # registers mailings.*, a periodic look
 from smartcomm.rfm import tasks as rfm_tasks
 from smartcomm.segments import tasks as segment_tasks
 from smartcomm.webhooks import tasks as webhook_tasks
@@ -35,6 +35,7 @@ def reap_at_startup() -> None:
             return
         _reaped_at_startup.set()
     reap_interrupted_jobs()
+    mailing_tasks.resume_collecting()
 
 
 _dispatched_at_startup = threading.Event()

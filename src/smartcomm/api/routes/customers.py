@@ -10,6 +10,7 @@ from smartcomm.api.deps import api_requires
 from smartcomm.api.schemas import ExternalId, PageOut, PageSize, error_responses
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
+from smartcomm.customers.quality import ContactQualityOut, contact_quality_service
 from smartcomm.customers.schemas import (
     ChannelPermissions,
     ContactsIn,
@@ -129,3 +130,17 @@ def list_customer_receipts(
 
 def subscribed_only(states: list[SubscriptionOut]) -> list[SubscriptionOut]:
     return [state for state in states if any((state.email, state.sms, state.viber, state.push))]
+
+
+# --- contact data quality ---------------------------------------------------------------------------
+
+
+@router.get("/contact-quality", response_model=ContactQualityOut)
+def contact_quality(session: DbSession, _: Reader) -> ContactQualityOut:
+    """Customers by the state of their e-mail, phone and push tokens, with duplicates (the numbers of
+    Customers → Contact data quality); each bucket's `filter` is its customer list (`/customers?contact=`)."""
+    return contact_quality_service.report(session)
+
+
+# Matched before `/{external_id}`, which would otherwise take "contact-quality" for an external id.
+router.routes.insert(0, router.routes.pop())

@@ -12,6 +12,7 @@ from smartcomm.api.deps import api_requires
 from smartcomm.api.schemas import PageOut, PageSize, error_responses
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
+from smartcomm.delivery.schemas import MessageOut
 from smartcomm.kit.http import DbSession
 from smartcomm.kit.pagination import PageParams
 from smartcomm.kit.types import PageNumber, PathId
@@ -22,6 +23,7 @@ from smartcomm.mailings.schemas import (
     MailingStatus,
     MailingUpdate,
     PauseIn,
+    TestSendIn,
     VolumeOut,
 )
 from smartcomm.mailings.service import mailing_service
@@ -138,3 +140,24 @@ def resume_mailing(session: DbSession, principal: Launcher, mailing_id: PathId) 
 def cancel_mailing(session: DbSession, principal: Launcher, mailing_id: PathId) -> MailingOut:
     """Cancel a scheduled, collecting, sending or paused mailing: what was not handed over is cancelled."""
     return out(session, mailing_service.cancel(session, principal.actor, mailing_id))
+
+
+@router.post(
+    "/mailings/{mailing_id}/test",
+    response_model=MessageOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=NOT_FOUND,
+)
+def test_send_mailing(
+    session: DbSession, principal: Editor, mailing_id: PathId, body: TestSendIn
+) -> MessageOut:
+    """Send a test copy to an address, phone or push token, rendered with the data of `customer_id` (the
+    sample customer when left out), of a variant when given. Test copies never count in the mailing."""
+    return MessageOut.model_validate(mailing_service.test_send(session, principal.actor, mailing_id, body))
+
+
+@router.post("/mailings/{mailing_id}/resend", response_model=MailingOut, responses=CHANGE_ERRORS)
+def resend_mailing(session: DbSession, principal: Launcher, mailing_id: PathId) -> MailingOut:
+    """Send a sent mailing once more to the customers none of whose messages got through (failed, expired or
+    cancelled); everyone reached is left alone. 409 unless the mailing is sent."""
+    return out(session, mailing_service.resend_not_reached(session, principal.actor, mailing_id))

@@ -1,6 +1,6 @@
 """The metric registry with every metric family registered (importing this module registers them)."""
 
-from smartcomm.segments.metrics import behaviour, contacts, membership, profile, purchases
+from smartcomm.segments.metrics import behaviour, communications, contacts, membership, profile, purchases
 from smartcomm.segments.metrics.base import CompileContext, Metric, MetricError, ValueType, registry
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "MetricError",
     "ValueType",
     "behaviour",
+    "communications",
     "contacts",
     "membership",
     "profile",

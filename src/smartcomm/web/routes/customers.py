@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.customers.profile import ProfilePages, contact_warnings, profile_service
+from smartcomm.customers.repository import ContactBucket
 from smartcomm.customers.schemas import Channel, ChannelPermissions, SubscriptionsIn, SubscriptionValue
 from smartcomm.customers.service import customer_service
 from smartcomm.kit.errors import DomainError
@@ -21,6 +22,7 @@ from smartcomm.kit.pagination import PageParams
 from smartcomm.segments.service import segment_service
 from smartcomm.web.deps import requires
 from smartcomm.web.forms import FormErrors, PostedForm, rejected, validate_form
+from smartcomm.web.routes.contact_quality import bucket_title
 from smartcomm.web.segment_builder import customer_filter
 from smartcomm.web.templating import flash, is_htmx, redirect, render
 
@@ -69,26 +71,28 @@ def list_customers(
     sort: str = "",
     page: int = 1,
     rules: str = "",
+    contact: ContactBucket | None = None,
 ) -> Response:
     """The customer base, searched by name, phone, e-mail, ids, card or receipt number, and filtered by
-    segment conditions (`rules`, the builder's JSON)."""
+    segment conditions (`rules`, the builder's JSON) and by a contact data quality bucket (`contact`)."""
     query, order = q.strip(), _sort(sort)
     params, country = PageParams(page=max(page, 1), size=PAGE_SIZE), request.state.general.sms_default_country
     list_filter = customer_filter(request, session, principal, rules)
+    wanted: dict[str, Any] = {"query": query, "sort": order, "default_country": country, "contact": contact}
     if list_filter is not None and list_filter.rules is not None:
-        found = segment_service.search_customers(
-            session, list_filter.rules, params, query=query, sort=order, default_country=country
-        )
+        found = segment_service.search_customers(session, list_filter.rules, params, **wanted)
     else:
-        found = customer_service.search(session, params, query=query, sort=order, default_country=country)
+        found = customer_service.search(session, params, **wanted)
     context = {
         "page": found,
         "q": query,
         "sort": order,
         "warnings": {customer.id: contact_warnings(customer) for customer in found.items},
         # Without a query or a filter the page total is the whole base: no second count.
-        "base_count": customer_service.count(session) if query or rules else found.total,
+        "base_count": customer_service.count(session) if query or rules or contact else found.total,
         "filter": list_filter,
+        "contact": contact,
+        "contact_title": bucket_title(contact) if contact else None,
     }
     return render(request, "customers/list.html", context, fragment="customers/_table.html")
 

@@ -23,7 +23,7 @@
   var FAMILY_ICONS = {
     profile: "ti-user", custom: "ti-forms", contacts: "ti-address-book", consent: "ti-shield-check",
     purchases: "ti-shopping-cart", events: "ti-bolt", web: "ti-world", containers: "ti-basket",
-    audiences: "ti-tags", segments: "ti-chart-pie", rfm: "ti-chart-dots"
+    audiences: "ti-tags", segments: "ti-chart-pie", rfm: "ti-chart-dots", communications: "ti-mail"
   };
   var nextUid = 1;
 
@@ -159,7 +159,7 @@
   function emptyParam(spec) {
     if (spec.kind === "period") { return { kind: "all", n: "30", unit: "days", start: "", end: "" }; }
     if (spec.kind === "context") { return []; }
-    if (spec.kind === "channel") { return "email"; }
+    if (spec.kind === "channel") { return spec.required ? "email" : ""; }
     return "";
   }
 
@@ -436,7 +436,7 @@
         return this.labels[spec.kind + ":" + value] || (spec.kind === "event" ? value : "#" + value);
       },
 
-      lookupKinds: ["product", "category", "store", "source", "container", "event", "mailing_category", "audience", "segment"],
+      lookupKinds: ["product", "category", "store", "source", "container", "event", "mailing_category", "audience", "segment", "mailing"],
 
       isLookup: function (spec) { return has(this.lookupKinds, spec.kind); },
 
