@@ -20,7 +20,7 @@ from smartcomm.kit.time import utcnow
 from smartcomm.mailings import tasks
 from smartcomm.mailings.service import PAUSED_REASON, mailing_service
 from smartcomm.models import Mailing, Message, Subscription
-from tests.delivery.helpers import make_category
+from tests.delivery.helpers import make_category, text_template
 from tests.mailings.helpers import (
     customers,
     hold_collect,
@@ -252,3 +252,18 @@ def test_a_collect_whose_worker_died_is_taken_up_by_the_periodic_look(
 
     assert recipients_of(session, mailing) == Counter({c.id: 1 for c in people})
     assert reloaded(session, mailing).status == "sent"
+
+
+def test_a_cascade_counts_each_recipient_once(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    hold_dispatch(monkeypatch)
+    mailing = make_mailing(
+        session,
+        customers(session, 4),
+        channel="sms_viber",
+        template_version_id=text_template(session, "viber").id,
+        sms_template_version_id=text_template(session, "sms").id,
+    )
+    launch(session, mailing)
+
+    assert len(mailing_messages(session, mailing.id)) == 8  # a Viber message and its SMS leg each
+    assert mailing_service.progress(session, [mailing.id])[mailing.id].recipients == 4

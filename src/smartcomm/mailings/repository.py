@@ -333,6 +333,15 @@ class MailingRepository(Repository[Mailing]):
             found.setdefault(int(source_id or 0), {})[status] = count
         return found
 
+    def recipient_counts(self, mailing_ids: Sequence[int]) -> dict[int, int]:
+        """Per mailing: the customers it recorded a message for (a cascade's SMS leg is not another one)."""
+        statement = (
+            select(Message.source_id, func.count(func.distinct(Message.customer_id)))
+            .where(Message.source_kind == Source.MAILING, Message.source_id.in_(list(mailing_ids)))
+            .group_by(Message.source_id)
+        )
+        return {int(row[0] or 0): int(row[1]) for row in self.session.execute(statement)}
+
     def reason_counts(self, mailing_id: int) -> dict[str | None, int]:
         """The mailing's suppressed messages by reason, and (under None) every other message."""
         statement = (

@@ -163,6 +163,7 @@ class MailingUpdate(MailingFields):
 class MailingProgress(BaseModel):
     """Where the mailing's messages stand in the ledger, and the control group's size."""
 
+    recipients: int = 0  # customers with a message (a cascade's two legs are one recipient)
     planned: int = 0  # recorded, not handed to a provider yet
     sent: int = 0  # handed over (delivered and later milestones included)
     delivered: int = 0

@@ -112,7 +112,10 @@ class MailingService:
         repository = MailingRepository(session)
         statuses = repository.status_counts(mailing_ids)
         control = repository.control_counts(mailing_ids)
-        return {i: _progress(statuses.get(i, {}), control.get(i, 0)) for i in mailing_ids}
+        recipients = repository.recipient_counts(mailing_ids)
+        return {
+            i: _progress(statuses.get(i, {}), control.get(i, 0), recipients.get(i, 0)) for i in mailing_ids
+        }
 
     def control_members(self, session: Session, mailing_id: int) -> list[int]:
         return MailingRepository(session).control_members(self.get(session, mailing_id).id)
@@ -488,11 +491,12 @@ def _snapshot(mailing: Mailing) -> dict[str, Any]:
     return {name: getattr(mailing, name) for name in COPIED_FIELDS}
 
 
-def _progress(statuses: dict[str, int], control: int) -> MailingProgress:
+def _progress(statuses: dict[str, int], control: int, recipients: int) -> MailingProgress:
     def total(*names: str) -> int:
         return sum(statuses.get(name, 0) for name in names)
 
     return MailingProgress(
+        recipients=recipients,
         planned=total(Status.PLANNED, Status.RENDERED, Status.QUEUED),
         sent=total(Status.SENT, Status.DELIVERED, Status.OPENED, Status.CLICKED),
         delivered=total(Status.DELIVERED, Status.OPENED, Status.CLICKED),

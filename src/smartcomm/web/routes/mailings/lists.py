@@ -37,8 +37,7 @@ class Row:
 
     @property
     def recipients(self) -> int:
-        p = self.progress
-        return p.planned + p.sent + p.failed + p.suppressed + p.cancelled
+        return self.progress.recipients
 
     @property
     def send_date(self) -> Any:
