@@ -30,6 +30,8 @@ from smartcomm.kit import i18n
 from smartcomm.kit.errors import DomainError, location_to_path
 from smartcomm.kit.http import SecurityHeadersMiddleware
 from smartcomm.kit.redirects import safe_local_target
+from smartcomm.polls import links as _poll_macro  # noqa: F401 (registers client.poll)
+from smartcomm.promocodes import issuing as _promocode_macros  # noqa: F401 (registers client.promocode)
 from smartcomm.web.deps import CsrfFailed, LoginRequired
 from smartcomm.web.routes.public import tracking_lifespan, tracking_routes
 from smartcomm.web.templating import is_htmx, render

@@ -11,10 +11,18 @@ from tests.browser.conftest import check_layout, sign_in, sign_out, snapshot
 
 # What each role finds in the menu (sections in the product's order).
 MENUS = {
-    "administrator": ["Customers", "Mass messaging", "Messages", "Templates", "Settings"],
-    "senior_marketer": ["Customers", "Mass messaging", "Messages", "Templates"],
-    "marketer": ["Customers", "Mass messaging", "Messages", "Templates"],
-    "analyst": ["Customers", "Mass messaging", "Messages", "Templates"],
+    "administrator": [
+        "Customers",
+        "Mass messaging",
+        "Promo codes",
+        "Polls",
+        "Messages",
+        "Templates",
+        "Settings",
+    ],
+    "senior_marketer": ["Customers", "Mass messaging", "Promo codes", "Polls", "Messages", "Templates"],
+    "marketer": ["Customers", "Mass messaging", "Promo codes", "Polls", "Messages", "Templates"],
+    "analyst": ["Customers", "Mass messaging", "Promo codes", "Polls", "Messages", "Templates"],
     "designer": ["Templates", "Settings"],
     "operator": ["Customers", "Messages"],
 }

@@ -150,19 +150,21 @@ def test_an_sms_preview_counts_its_parts(api: ApiClient, shop: TemplateShop) -> 
     }
 
 
-def test_a_preview_that_fails_to_render_answers_422_with_the_line(api: ApiClient, shop: TemplateShop) -> None:
-    text = "Код: {{ client.promocode('SPRING') }}"
+def test_a_template_naming_an_unknown_promo_code_group_is_refused_with_the_line(
+    api: ApiClient, shop: TemplateShop
+) -> None:
+    text = "Привет!\nКод: {{ client.promocode('SPRING') }}"
     created = api.post(
         "/api/v1/templates", json={"name": "Промо", "content": {"channel": "sms", "text": text}}
-    ).json()
-    preview = api.post(f"/api/v1/templates/{created['id']}/preview", json={})
-    assert preview.status_code == 422
-    assert preview.json()["errors"][0] == {
+    )
+    assert created.status_code == 422
+    assert created.json()["errors"][0] == {
         "status": 422,
-        "code": "hook_unavailable",
-        "title": "line 1: promo codes are not available yet",
-        "field": "content.body",
+        "code": "unknown_promocode_group",
+        "title": "line 2: there is no promo code group SPRING",
+        "field": "content.text",
     }
+    assert api.get("/api/v1/templates").json()["total"] == 0
 
 
 def test_the_templates_api_is_documented_with_its_errors(client: TestClient) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from smartcomm.audit.actor import Actor
 from smartcomm.channels.base import EmailContent, PushContent, SmsContent, ViberContent
 from smartcomm.kit.errors import Conflict
-from smartcomm.models import AuditEntry, MessageTemplate, MessageTemplateVersion
+from smartcomm.models import AuditEntry, MessageTemplate, MessageTemplateVersion, PromoCode, PromoCodeGroup
 from smartcomm.models.templates import VersionIsImmutable
 from smartcomm.personalization.context import context_builder
 from smartcomm.personalization.errors import RenderError, TemplateInvalid
@@ -143,13 +143,19 @@ def test_a_runaway_template_is_refused_on_save_with_its_reason(session: Session)
     assert [(p.part, p.line, p.code) for p in raised.value.problems] == [("text", 2, "loop_limit")]
 
 
-def test_a_template_using_a_macro_of_a_later_area_can_be_saved(session: Session) -> None:
+def test_a_template_issuing_a_promo_code_is_saved_without_using_one_up(session: Session) -> None:
     build_template_shop(session, customers=1)
+    group = PromoCodeGroup(code="SPRING", name="Spring")
+    session.add(group)
+    session.flush()
+    session.add(PromoCode(group_id=group.id, code="SPRING-1"))
+    session.flush()
     data = TemplateCreate.model_validate(
-        {"name": "Promo", "content": {"channel": "sms", "text": "Код: {{ client.promocode('SPRING') }}"}}
+        {"name": "Promo", "content": {"channel": "sms", "text": "Код: {{ client.promocode('spring') }}"}}
     )
     template, _version = template_service.create(session, DESIGNER, data)
     assert template.id
+    assert session.scalar(select(PromoCode.status)) == "active"
 
 
 def test_names_are_unique_per_channel(session: Session) -> None:

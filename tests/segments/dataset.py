@@ -50,6 +50,7 @@ from smartcomm.receipts.service import receipt_service
 from smartcomm.settings.schemas import GeneralSettings
 from smartcomm.settings.service import settings_service
 from tests.segments.communications_data import write_ledger
+from tests.segments.promo_poll_data import PromoPolls, write_promo_polls
 
 ACTOR = Actor.system("tests")
 ZONES = ("Europe/Moscow", "Asia/Vladivostok")
@@ -120,6 +121,7 @@ class DataSet:
     segment_ids: list[int] = field(default_factory=list)
     mailing_ids: list[int] = field(default_factory=list)
     contexts: list[tuple[str, Any]] = field(default_factory=list)
+    promo_polls: PromoPolls = field(default_factory=PromoPolls)
 
     @property
     def today(self) -> date:
@@ -173,6 +175,7 @@ class Builder:
         self.memberships()
         # Last: the ledger's random draws leave the data above as it was before it existed.
         self.data.mailing_ids = write_ledger(self.session, self.rng, self.data.customer_ids, self.moment)
+        self.data.promo_polls = write_promo_polls(self.session, self.rng, self.data.customer_ids, self.moment)
         self.session.flush()
         return self.data
 

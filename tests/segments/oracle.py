@@ -34,7 +34,12 @@ from smartcomm.models import (
     MailingCategory,
     MailingControlMember,
     Message,
+    Poll,
+    PollAnswer,
+    PollResponse,
     Product,
+    PromoCode,
+    PromoCodeGroup,
     PushToken,
     Receipt,
     ReceiptLine,
@@ -144,6 +149,11 @@ class Facts:
     rfm: dict[int, tuple[int, int, int]]
     messages: dict[int, list[SentMessage]] = field(default_factory=dict)
     control_members: dict[int, set[int]] = field(default_factory=dict)
+    promo_codes: dict[int, list[PromoCode]] = field(default_factory=dict)
+    group_codes: dict[str, int] = field(default_factory=dict)
+    poll_codes: dict[str, int] = field(default_factory=dict)
+    poll_responses: dict[int, list[PollResponse]] = field(default_factory=dict)
+    poll_answers: dict[int, list[PollAnswer]] = field(default_factory=dict)
 
 
 def load_facts(session: Session) -> Facts:
@@ -195,6 +205,11 @@ def load_facts(session: Session) -> Facts:
         control_members=_members(
             session.execute(select(MailingControlMember.mailing_id, MailingControlMember.customer_id))
         ),
+        promo_codes=_by_customer(session.scalars(select(PromoCode)), lambda c: c.customer_id),
+        group_codes={g.code: g.id for g in session.scalars(select(PromoCodeGroup))},
+        poll_codes={str(p.code): p.id for p in session.scalars(select(Poll))},
+        poll_responses=_by_customer(session.scalars(select(PollResponse)), lambda r: r.customer_id),
+        poll_answers=_by_customer(session.scalars(select(PollAnswer)), lambda a: a.customer_id),
     )
 
 
@@ -798,6 +813,68 @@ COMMUNICATIONS: dict[str, MetricDef] = {
 }
 
 
+# -- promo codes and polls
+
+
+def _codes(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> list[PromoCode]:
+    """The customer's codes of the group named (any group when none is)."""
+    group = params.get("group")
+    wanted = None if group in (None, "") else oracle.by_code(oracle.facts.group_codes, group)
+    return [
+        c
+        for c in oracle.facts.promo_codes.get(customer_id, [])
+        if group in (None, "") or c.group_id == wanted
+    ]
+
+
+def _issued(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> list[PromoCode]:
+    return [
+        c
+        for c in _codes(oracle, customer_id, params)
+        if c.issued_at is not None and oracle.in_period(c.issued_at, params.get("period"))
+    ]
+
+
+def _redeemed(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> bool:
+    return any(
+        c.status == "redeemed"
+        and c.redeemed_at is not None
+        and oracle.in_period(c.redeemed_at, params.get("period"))
+        for c in _codes(oracle, customer_id, params)
+    )
+
+
+def _took(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> bool:
+    poll = oracle.by_code(oracle.facts.poll_codes, params["poll"])
+    return any(
+        r.poll_id == poll and oracle.in_period(r.completed_at, params.get("period"))
+        for r in oracle.facts.poll_responses.get(customer_id, [])
+    )
+
+
+def _chose(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> bool:
+    poll = oracle.by_code(oracle.facts.poll_codes, params["poll"])
+    raw = params["options"]
+    options = {o.strip() for o in (raw if isinstance(raw, list) else raw.split(","))}
+    return any(
+        a.poll_id == poll
+        and a.question_id == params["question"]
+        and params.get("row") in (None, "", a.row_id)
+        and a.option_id in options
+        and oracle.in_period(a.answered_at, params.get("period"))
+        for a in oracle.facts.poll_answers.get(customer_id, [])
+    )
+
+
+PROMO_POLLS: dict[str, MetricDef] = {
+    "promocodes.issued_count": MetricDef(NUMBER, lambda o, cid, p: Decimal(len(_issued(o, cid, p))), INTEGER),
+    "promocodes.issued_from_group": MetricDef(YESNO, lambda o, cid, p: bool(_issued(o, cid, p))),
+    "promocodes.redeemed": MetricDef(YESNO, _redeemed),
+    "polls.took": MetricDef(YESNO, _took),
+    "polls.chose": MetricDef(YESNO, _chose),
+}
+
+
 METRICS: dict[str, MetricDef] = {
     **{f"profile.{name}": _profile_text(name) for name in PROFILE_TEXT},
     "profile.gender": MetricDef(CHOICE, lambda o, cid, p: _customer(o, cid).gender),
@@ -850,4 +927,5 @@ METRICS: dict[str, MetricDef] = {
     "rfm.m": _rfm(2),
     "rfm.scored": MetricDef(YESNO, lambda o, cid, p: cid in o.facts.rfm),
     **COMMUNICATIONS,
+    **PROMO_POLLS,
 }

@@ -61,7 +61,18 @@ PARAMS: dict[str, tuple[str, ...]] = {
     "communications.count": ("channel", "period"),
     "communications.days_since_last": ("channel",),
     "communications.control_group": ("mailing!",),
+    "promocodes.issued_count": ("group", "period"),
+    "promocodes.issued_from_group": ("group!", "period"),
+    "promocodes.redeemed": ("group", "period"),
+    "polls.took": ("poll!", "period"),
+    "polls.chose": ("poll!", "question!", "row", "options!", "period"),
 }
+# A question of the data sets' polls with its options, and the matrix rows (none for other questions).
+POLL_CHOICES = (
+    ("q1", ("a1", "a2"), ()),
+    ("q2", ("b1", "b2", "b3"), ()),
+    ("q3", ("m1", "m2"), ("r1", "r2")),
+)
 ALL_KEYS = sorted([*METRICS, *(f"custom.{code}" for code in CUSTOM_FIELDS)])
 STEPS = {INTEGER: Decimal(1), MONEY: Decimal("0.01"), "": Decimal("0.05")}
 
@@ -156,6 +167,8 @@ class RuleDrawer:
         return condition
 
     def params(self, key: str) -> dict[str, Any]:
+        if key == "polls.chose":
+            return self.poll_choice()
         params: dict[str, Any] = {}
         for spec in PARAMS.get(key, ()):
             name = spec.rstrip("!")
@@ -180,8 +193,25 @@ class RuleDrawer:
             "audience": lambda: self.pick(ds.audience_ids),
             "segment": lambda: self.pick(ds.segment_ids),
             "mailing": lambda: self.pick([*ds.mailing_ids, str(ds.mailing_ids[0])]),
+            "group": lambda: self.pick([*ds.promo_polls.groups, *ds.promo_polls.groups.values()]),
+            "poll": lambda: self.pick([*ds.promo_polls.polls, *ds.promo_polls.polls.values()]),
         }
         return pickers[name]()
+
+    def poll_choice(self) -> dict[str, Any]:
+        """A question of one poll, a row when it is a matrix (sometimes), and some of its options."""
+        question, options, rows = self.pick(POLL_CHOICES)
+        chosen = sorted({self.pick(options) for _ in range(self.integer(1, 2))})
+        params: dict[str, Any] = {
+            "poll": self.param("poll"),
+            "question": question,
+            "options": chosen if self.boolean() else ",".join(chosen),
+        }
+        if rows and self.boolean():
+            params["row"] = self.pick(rows)
+        if self.boolean():
+            params["period"] = self.period()
+        return params
 
     def period(self) -> dict[str, Any]:
         kind = self.pick(("all", "last", "last", "between"))

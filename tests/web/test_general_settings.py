@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartcomm.models import AuditEntry, SettingValue
-from smartcomm.settings.schemas import GeneralSettings
+from smartcomm.settings.schemas import GeneralSettings, PromoCodeSettings
 from smartcomm.settings.service import settings_service
 from tests.conftest import UIClient
 
@@ -70,3 +70,15 @@ def test_a_non_image_logo_is_refused(admin_client: UIClient, session: Session) -
     assert response.status_code == 422
     assert "PNG, JPEG" in response.text
     assert session.scalar(select(func.count()).select_from(SettingValue)) == 0
+
+
+def test_the_promo_code_low_threshold_is_saved_and_refused_when_negative(
+    admin_client: UIClient, session: Session
+) -> None:
+    assert admin_client.submit("/settings/general", VALID | {"low_threshold": "-5"}).status_code == 422
+    assert session.scalar(select(func.count()).select_from(SettingValue)) == 0
+
+    assert admin_client.submit("/settings/general", VALID | {"low_threshold": "25"}).status_code == 303
+
+    assert settings_service.read(session, PromoCodeSettings).low_threshold == 25
+    assert 'name="low_threshold"' in admin_client.get("/settings/general").text

@@ -15,6 +15,8 @@ from smartcomm.api.routes import (
     mailing_reports,
     mailings,
     messages,
+    polls,
+    promocodes,
     receipts,
     rfm,
     segment,
@@ -46,6 +48,8 @@ def build_router() -> APIRouter:
         messages,
         mailings,
         mailing_reports,
+        promocodes,
+        polls,
     ):
         router.include_router(module.router)
     return protect_writes(router)

@@ -63,6 +63,12 @@ class Permission(StrEnum):
     MAILINGS_VIEW = "mailings.view"
     MAILINGS_EDIT = "mailings.edit"
     MAILINGS_LAUNCH = "mailings.launch"
+    # Promo codes and polls: seeing groups, codes, polls and their reports; and changing them (adding and
+    # generating codes, redeeming, blocking; editing polls).
+    PROMOCODES_VIEW = "promocodes.view"
+    PROMOCODES_EDIT = "promocodes.edit"
+    POLLS_VIEW = "polls.view"
+    POLLS_EDIT = "polls.edit"
     SETTINGS_VIEW = "settings.view"
     SETTINGS_EDIT = "settings.edit"
     USERS_MANAGE = "users.manage"
@@ -88,6 +94,10 @@ _MARKETER = frozenset(
         Permission.MESSAGES_SIMULATE,
         Permission.MAILINGS_VIEW,
         Permission.MAILINGS_EDIT,
+        Permission.PROMOCODES_VIEW,
+        Permission.PROMOCODES_EDIT,
+        Permission.POLLS_VIEW,
+        Permission.POLLS_EDIT,
     }
 )
 
@@ -106,6 +116,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TEMPLATES_VIEW,
             Permission.MESSAGES_VIEW,
             Permission.MAILINGS_VIEW,
+            Permission.PROMOCODES_VIEW,
+            Permission.POLLS_VIEW,
         }
     ),
     Role.DESIGNER: frozenset(

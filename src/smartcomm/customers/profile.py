@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from smartcomm.customers.profile_promo_polls import IssuedCode, PromoPollsRepository, TakenPoll, taken_polls
 from smartcomm.customers.repository import CustomerRepository, chunks
 from smartcomm.customers.schemas import SubscriptionOut
 from smartcomm.customers.service import customer_service
@@ -219,6 +220,8 @@ class Profile:
     rfm: RfmCell | None = None
     memberships: Memberships = field(default_factory=Memberships)
     communications: Communications | None = None
+    promo_codes: list[IssuedCode] = field(default_factory=list)
+    polls: list[TakenPoll] = field(default_factory=list)
 
 
 class ProfileRepository:
@@ -378,6 +381,8 @@ class ProfileService:
             rfm=repository.rfm(customer.id),
             memberships=repository.memberships(customer.id),
             communications=communications(session, customer.id, pages.communications),
+            promo_codes=PromoPollsRepository(session).issued_codes(customer.id),
+            polls=taken_polls(session, customer.id),
         )
 
     def section(

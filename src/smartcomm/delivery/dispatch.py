@@ -45,7 +45,7 @@ from smartcomm.channels.cascade import CascadeSettings, sms_decision
 from smartcomm.channels.registry import ProviderSender, sender_for
 from smartcomm.config import config
 from smartcomm.delivery.facts import FactsLoader
-from smartcomm.delivery.ledger import KEEPS_CONTENT, Reason, Source, Status
+from smartcomm.delivery.ledger import KEEPS_CONTENT, Reason, Source, Status, issue_key_of
 from smartcomm.delivery.policy import Decision, Defer, Rules, Send, Suppress, Tally, decide
 from smartcomm.delivery.repository import LedgerRepository
 from smartcomm.delivery.schemas import InlineSource, content_to_json
@@ -58,7 +58,8 @@ from smartcomm.kit.leases import is_gone, this_process
 from smartcomm.kit.time import utcnow
 from smartcomm.models import MailingCategory, Message, MessageContent
 from smartcomm.personalization.context import RenderContext, context_builder
-from smartcomm.personalization.errors import RenderError
+from smartcomm.personalization.errors import RecipientSkipped, RenderError
+from smartcomm.personalization.hooks import issuing
 from smartcomm.personalization.renderer import (
     RenderedContent,
     VersionSource,
@@ -391,7 +392,11 @@ class Batch:
         rendered: list[tuple[Message, str | None, RenderedContent]] = []
         for message, recipient in sendable:
             try:
-                content = self._content(session, message, contexts, sources.get(message.id))
+                with issuing(session, message.id):
+                    content = self._content(session, message, contexts, sources.get(message.id))
+            except RecipientSkipped as skipped:  # e.g. no promo code left: not a failure of the send
+                failed.append(self.outcomes.suppressed(message, skipped.reason))
+                continue
             except RenderError as error:
                 failed.append(self.outcomes.failed(message, Reason.RENDER_ERROR, str(error)))
                 continue
@@ -419,10 +424,16 @@ class Batch:
         context = contexts.get(_rendered_for(message)) or contexts[None]
         options = message.options or {}
         context = context.with_values(event=options.get("context") or {}, **message_links(message.id))
-        utm, key = options.get("utm"), message.idempotency_key
+        utm, key = options.get("utm"), issue_key_of(message.idempotency_key, options)
+        preview = message.source_kind == Source.TEST  # a test copy issues no real promo code
         if message.template_version_id is not None:
             content = renderer.render(
-                message.template_version_id, context, utm=utm, message_key=key, session=session
+                message.template_version_id,
+                context,
+                utm=utm,
+                message_key=key,
+                preview=preview,
+                session=session,
             )
             subject = options.get("subject")  # an A/B variant's own subject
             return with_subject(content, subject, context, key) if subject else content
@@ -432,7 +443,7 @@ class Batch:
         compiled = compile_version(
             VersionSource(inline.channel, inline.parts, inline.utm, inline.text_derived), draft=True
         )
-        return render_compiled(compiled, context, utm=utm, message_key=key)
+        return render_compiled(compiled, context, utm=utm, message_key=key, preview=preview)
 
     def _ready(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -66,6 +67,7 @@ class Reason(StrEnum):
     EXCLUDED = "excluded"
     FREQUENCY_CAP = "frequency_cap"
     EXPIRED = "expired"
+    NO_PROMOCODE = "no_promocode"  # the template issues a promo code and its group has none left
     # Deferrals (the gate said later) — the message stays planned.
     SEND_WINDOW = "send_window"
     RATE_LIMIT = "rate_limit"
@@ -88,6 +90,7 @@ class Bucket(StrEnum):
     UNSUBSCRIBED_CHANNEL = "unsubscribed_channel"
     UNSUBSCRIBED_CATEGORY = "unsubscribed_category"
     BLOCKED_BY_POLICY = "blocked_by_policy"
+    NO_PROMOCODE = "no_promocode"
 
 
 BUCKETS: dict[str, Bucket] = {
@@ -100,6 +103,7 @@ BUCKETS: dict[str, Bucket] = {
     Reason.NO_PUSH_TOKEN: Bucket.ADDRESS_ISSUE,
     Reason.EXCLUDED: Bucket.BLOCKED_BY_POLICY,
     Reason.FREQUENCY_CAP: Bucket.BLOCKED_BY_POLICY,
+    Reason.NO_PROMOCODE: Bucket.NO_PROMOCODE,
 }
 
 
@@ -124,6 +128,17 @@ def idempotency_key(
     fields = (source_kind, "" if source_id is None else str(source_id), part or "", channel, addressee)
     material = "\x1f".join((*fields, occurrence or ""))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+# The option naming the message whose issues (a promo code) a message shows instead of its own: a resend
+# shows the first round's code, a cascade's SMS the Viber message's.
+ISSUE_KEY = "issue_key"
+
+
+def issue_key_of(key: str, options: dict[str, Any] | None) -> str:
+    """The key what a message issues at render time is stored under (its own key unless it stands in for
+    another message)."""
+    return str((options or {}).get(ISSUE_KEY) or key)
 
 
 def addressee(customer_id: int | None, recipient: str | None) -> str:

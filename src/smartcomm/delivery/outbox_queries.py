@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from smartcomm.channels.base import Content
-from smartcomm.delivery.ledger import Source, Status
+from smartcomm.delivery.ledger import Source, Status, issue_key_of
 from smartcomm.delivery.schemas import InlineSource, content_from_json
 from smartcomm.delivery.tokens import message_links
 from smartcomm.kit.errors import NotFound
@@ -249,7 +249,7 @@ def shown_content(session: Session, view: MessageView) -> Content | None:
     context = (found or sample_customer_context(session)).with_values(
         event=(message.options or {}).get("context") or {}, **message_links(message.id)
     )
-    utm, key = (message.options or {}).get("utm"), message.idempotency_key
+    utm, key = (message.options or {}).get("utm"), issue_key_of(message.idempotency_key, message.options)
     try:
         if message.template_version_id is not None:
             return renderer.render(

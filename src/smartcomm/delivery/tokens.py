@@ -36,6 +36,7 @@ class Purpose(StrEnum):
     PREFERENCES = "p"  # message id
     VIEW = "v"  # the message in a browser: message id
     CONFIRM = "k"  # double opt-in: confirmation id
+    POLL = "q"  # a customer's poll link: poll id, customer id, message id (0: none)
 
 
 @lru_cache(maxsize=4)
@@ -142,12 +143,17 @@ def view_url(message_id: int) -> str:
     return f"{base_url()}/v/{sign(Purpose.VIEW, message_id)}"
 
 
+def poll_url(poll_id: int, customer_id: int, message_id: int | None) -> str:
+    """A customer's personal link to a poll; `customer_id` 0 makes a preview link that records nothing."""
+    return f"{base_url()}/q/{sign(Purpose.POLL, poll_id, customer_id, message_id or 0)}"
+
+
 def confirm_url(confirmation_id: int) -> str:
     return f"{base_url()}/confirm/{sign(Purpose.CONFIRM, confirmation_id)}"
 
 
 # Paths of our own public pages: links to them in a message are never rewritten for click tracking.
-PUBLIC_PATHS = ("/t/", "/u/", "/p/", "/v/", "/confirm/")
+PUBLIC_PATHS = ("/t/", "/u/", "/p/", "/v/", "/q/", "/confirm/")
 
 
 def is_public_page(url: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from smartcomm.channels.base import EmailContent
+from smartcomm.delivery.ledger import issue_key_of
 from smartcomm.delivery.repository import LedgerRepository
 from smartcomm.delivery.schemas import InlineSource, content_from_json
 from smartcomm.delivery.tokens import message_links
@@ -49,7 +50,7 @@ def _context(session: Session, message: Message) -> RenderContext:
 
 def _rendered(session: Session, message: Message, source: dict[str, object] | None) -> EmailContent | None:
     options = message.options or {}
-    utm, key = options.get("utm"), message.idempotency_key
+    utm, key = options.get("utm"), issue_key_of(message.idempotency_key, options)
     context = _context(session, message)
     if message.template_version_id is not None:
         content = renderer.render(

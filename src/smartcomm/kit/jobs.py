@@ -19,6 +19,7 @@ import select
 import socket
 import threading
 import time
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,24 @@ huey: Huey = _create_huey()
 def enqueue_after_commit(session: Session, task: TaskWrapper, *args: Any) -> None:
     """Queue `task(*args)` once the current transaction commits; nothing is queued on rollback."""
     on_commit(session, lambda: task(*args))
+
+
+def queue_after_commit(session: Session, name: str, *args: Any) -> None:
+    """Queue the job called `name` once the current transaction commits (nothing on rollback). Jobs are
+    named "<domain>.<what>" and live in `smartcomm.<domain>.tasks`, so a service queues its jobs without
+    importing the module that imports it."""
+    on_commit(session, lambda: queue_now(name, *args))
+
+
+def queue_now(name: str, *args: Any) -> None:
+    huey.enqueue(_task_named(name)(args))
+
+
+def _task_named(name: str) -> Any:
+    """The task class of job `name`; Huey registers it under its module's path and its name."""
+    module = f"smartcomm.{name.split('.')[0]}.tasks"
+    import_module(module)  # registers the domain's jobs (already imported in a worker)
+    return huey._registry.string_to_task(f"{module}.{name}")
 
 
 def pause_point(name: str) -> None:

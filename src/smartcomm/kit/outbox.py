@@ -72,6 +72,7 @@ SUBSCRIBER_MODULES = (
     "smartcomm.webhooks.subscribers",
     "smartcomm.delivery.confirmation",
     "smartcomm.attribution.subscribers",
+    "smartcomm.promocodes.subscribers",
 )
 # A bulk write above this many customers records their number instead of their ids: its subscribers treat
 # the base as changed (segments, for instance, rebuild instead of refreshing customer by customer).

@@ -14,14 +14,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartcomm.delivery.facts import FactsLoader
-from smartcomm.delivery.ledger import FINAL, Bucket, Priority, Source, bucket_of
+from smartcomm.delivery.ledger import FINAL, ISSUE_KEY, Bucket, Priority, Source, bucket_of, issue_key_of
 from smartcomm.delivery.policy import Suppress, decide
 from smartcomm.delivery.schemas import PlanRequest
 from smartcomm.delivery.service import PlanContext, candidate_of, delivery_service
-from smartcomm.models import Mailing
+from smartcomm.models import Mailing, MessageTemplateVersion
+from smartcomm.personalization.renderer import VersionSource
 
 CASCADE = "sms_viber"
 CASCADE_PART = "cascade-sms"
@@ -51,6 +53,18 @@ def content_of(mailing: Mailing, variant: int | None = None) -> Content:
         {**own.sender, **(chosen.get("sender") or {})},
         variant,
     )
+
+
+def template_texts(session: Session, mailing: Mailing) -> list[str]:
+    """Every text the mailing's messages are rendered from: its templates' parts (each variant's, the SMS
+    leg's) and the variants' own subjects."""
+    contents = [content_of(mailing, index) for index in range(len(mailing.variants))] or [content_of(mailing)]
+    version_ids = {i for c in contents for i in (c.template_version_id, c.sms_template_version_id) if i}
+    versions = session.scalars(
+        select(MessageTemplateVersion).where(MessageTemplateVersion.id.in_(version_ids))
+    )
+    texts = [text for version in versions for text in VersionSource.of(version).parts.values() if text]
+    return texts + [c.subject for c in contents if c.subject]
 
 
 def split_control(customer_ids: Sequence[int], drawn: Collection[int] | None) -> tuple[list[int], list[int]]:
@@ -86,7 +100,7 @@ def requests_for(
     content = content or content_of(mailing)
     expires_at = now + timedelta(hours=mailing.lifetime_hours) if mailing.lifetime_hours else None
     options = _options(mailing, content)
-    return [
+    requests = [
         PlanRequest(
             source_kind=Source.MAILING,
             source_id=mailing.id,
@@ -101,6 +115,14 @@ def requests_for(
         )
         for customer_id in customer_ids
     ]
+    return [_issuing_as_first_round(request) for request in requests] if resend_round else requests
+
+
+def _issuing_as_first_round(request: PlanRequest) -> PlanRequest:
+    """A resent message issues what the first round's message issued (the same promo code): what it
+    issues is keyed by the first round's message key."""
+    first = replace(request, occurrence=occurrence_of(request.customer_id or 0))
+    return replace(request, options={**request.options, ISSUE_KEY: delivery_service.key_of(first)})
 
 
 def _options(mailing: Mailing, content: Content) -> dict[str, Any]:
@@ -140,6 +162,8 @@ def plan(
             template_version_id=content.sms_template_version_id,
             cascade_of=message.id,
             part=CASCADE_PART,
+            # The SMS stands in for the Viber message: it shows what that one issued.
+            options={**request.options, ISSUE_KEY: issue_key_of(message.idempotency_key, message.options)},
         )
         for request, message in zip(requests, messages, strict=True)
     ]

@@ -103,6 +103,7 @@ BUCKET_LABELS: dict[str, LazyString] = {
     "unsubscribed_channel": lazy("Unsubscribed from the channel"),
     "unsubscribed_category": lazy("Unsubscribed from the category"),
     "blocked_by_policy": lazy("Blocked by communication policy"),
+    "no_promocode": lazy("No promo code left"),
 }
 RECIPIENT_HEADERS: tuple[LazyString, ...] = (
     lazy("Message"),

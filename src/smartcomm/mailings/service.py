@@ -39,6 +39,7 @@ from smartcomm.mailings.schemas import (
     VolumeOut,
 )
 from smartcomm.models import Mailing, Message
+from smartcomm.promocodes import stock as promo_stock
 from smartcomm.segments.references import segments_naming
 
 COLLECT_BATCH = 2000
@@ -239,6 +240,12 @@ class MailingService:
             recipients, drawn = planning.split_control(batch, control.among(batch))
             audience, controlled = audience + len(batch), controlled + len(drawn)
             buckets += planning.judge(session, mailing, recipients, moment)
+        # Good recipients a promo code group named by the templates could not serve are skipped when sent.
+        short = promo_stock.recipients_short(
+            session, planning.template_texts(session, mailing), buckets[Bucket.GOOD]
+        )
+        buckets[Bucket.GOOD] -= short
+        buckets[Bucket.NO_PROMOCODE] += short
         return VolumeOut(
             audience=audience, control=controlled, buckets={b.value: buckets.get(b, 0) for b in Bucket}
         )

@@ -14,6 +14,8 @@ from smartcomm.models.domain_events import DomainEvent, EventCheckpoint, Webhook
 from smartcomm.models.events import Event, EventSource, Visitor, WebEvent, WebSession
 from smartcomm.models.intake import IdempotencyRecord, ImportJob
 from smartcomm.models.mailings import Mailing, MailingAssignment, MailingControlMember
+from smartcomm.models.polls import Poll, PollAnswer, PollInvitation, PollResponse
+from smartcomm.models.promocodes import PromoCode, PromoCodeGroup
 from smartcomm.models.receipts import Receipt, ReceiptLine
 from smartcomm.models.segments import (
     Audience,
@@ -64,7 +66,13 @@ __all__ = [
     "MessageEvent",
     "MessageTemplate",
     "MessageTemplateVersion",
+    "Poll",
+    "PollAnswer",
+    "PollInvitation",
+    "PollResponse",
     "Product",
+    "PromoCode",
+    "PromoCodeGroup",
     "PushToken",
     "Receipt",
     "ReceiptLine",

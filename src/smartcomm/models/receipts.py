@@ -38,6 +38,8 @@ class Receipt(TimestampMixin, Base):
     bonus_spent: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     item_count: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Promo codes presented at the till (redeemed when the receipt is written); None when there were none.
+    promo_codes: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class ReceiptLine(Base):

@@ -73,6 +73,14 @@ class HookUnavailable(RenderError):
         super().__init__(message, "hook_unavailable")
 
 
+class RecipientSkipped(RenderError):
+    """A macro has nothing to give this recipient (its promo code group is exhausted): the message is not
+    sent, and `reason` — a reason of the send ledger — says why."""
+
+    def __init__(self, message: str, reason: str, **params: Any) -> None:
+        super().__init__(message, reason, **params)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in a template on save: the part, the line (1-based) and the reason."""

@@ -8,8 +8,12 @@ string, which would send a message that promises a code and shows none.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, SessionTransaction
 
 from smartcomm.kit.i18n import lazy
 from smartcomm.personalization.errors import HookUnavailable, RenderError
@@ -24,19 +28,67 @@ UNAVAILABLE: dict[str, str] = {
 }
 
 
+@dataclass(slots=True)
+class Issuing:
+    """The message being sent: the session its render writes what it issues in (so an issued code commits
+    or rolls back with the message), and its ledger id.
+
+    The first write opens a savepoint: a render that fails after issuing (a second group exhausted, a
+    template error further down) gives back what it took, so a skipped message holds no code."""
+
+    session: Session
+    message_id: int
+    savepoint: SessionTransaction | None = None
+
+    def writing(self) -> Session:
+        """The session to issue in, inside the message's savepoint."""
+        if self.savepoint is None:
+            self.savepoint = self.session.begin_nested()
+        return self.session
+
+    def _end(self, keep: bool) -> None:
+        if self.savepoint is not None and self.savepoint.is_active:
+            self.savepoint.commit() if keep else self.savepoint.rollback()
+
+
+_issuing: ContextVar[Issuing | None] = ContextVar("smartcomm_issuing", default=None)
+
+
+@contextmanager
+def issuing(session: Session, message_id: int) -> Iterator[Issuing]:
+    """Renders inside this block make a message to send: their macros may issue (a promo code). Outside
+    it (a preview, the Outbox, a message viewed in a browser) they only show what was issued."""
+    scope = Issuing(session, message_id)
+    token = _issuing.set(scope)
+    try:
+        yield scope
+    except BaseException:
+        scope._end(keep=False)
+        raise
+    else:
+        scope._end(keep=True)
+    finally:
+        _issuing.reset(token)
+
+
+def current_issuing() -> Issuing | None:
+    return _issuing.get()
+
+
 @dataclass(frozen=True, slots=True)
 class HookCall:
     """One use of a macro: for whom, with what argument, for which message.
 
     `message_key` identifies the message being made (the ledger's idempotency key), so that rendering
     the same message again issues nothing new; `preview` is set for previews and tests, which must
-    not use up real codes."""
+    not use up real codes; `issuing` is set only when the render makes a message being sent."""
 
     name: str
     customer_id: int | None
     argument: str
     message_key: str | None
     preview: bool
+    issuing: Issuing | None = None
 
 
 Hook = Callable[[HookCall], str]

@@ -112,6 +112,8 @@ def snippets(session: Session) -> list[tuple[str, list[tuple[Any, str]]]]:
                 (lazy("View in browser link"), "{{ view_in_browser_url }}"),
                 (lazy("Random code"), "{{ string('A-Z0-9', 6) }}"),
                 (lazy("Promo code"), "{{ client.promocode('GROUP') }}"),
+                (lazy("Last promo code issued"), "{{ client.last_promocode('GROUP') }}"),
+                (lazy("Poll link"), "{{ client.poll('POLL-1') }}"),
             ],
         ),
     ]

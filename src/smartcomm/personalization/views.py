@@ -267,7 +267,9 @@ class ClientView:
 
     def _hook(self, name: str, argument: str) -> str:
         state = current_state()
-        return hooks.call(hooks.HookCall(name, self.id, argument, state.message_key, state.preview))
+        issuing = None if state.preview else hooks.current_issuing()
+        call = hooks.HookCall(name, self.id, argument, state.message_key, state.preview, issuing)
+        return hooks.call(call)
 
     def __str__(self) -> str:
         return str(self.full_name or "")

@@ -5,15 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from smartcomm.kit.types import InputModel, RowId
 
 Money = Decimal
 ReceiptStatus = Literal["paid", "returned", "cancelled"]
+PromoCodeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 class ReceiptLineIn(InputModel):
@@ -68,6 +77,11 @@ class ReceiptIn(InputModel):
         description="The lines; a receipt may come without them (its header only) when it gives `total`",
     )
     custom: dict[str, Any] = Field(default_factory=dict)
+    promo_codes: list[PromoCodeText] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Promo codes presented with the purchase; each is redeemed once the receipt is stored",
+    )
 
     @field_validator("lines")
     @classmethod
@@ -125,6 +139,7 @@ class ReceiptOut(BaseModel):
     bonus_spent: Decimal
     item_count: Decimal
     custom: dict[str, Any]
+    promo_codes: list[str] | None = None
     lines: list[ReceiptLineOut] = []
 
     @classmethod

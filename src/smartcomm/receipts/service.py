@@ -109,6 +109,7 @@ class ReceiptService:
                     bonus_spent=item.bonus_spent,
                     custom=custom,
                     lines=record_lines,
+                    promo_codes=list(dict.fromkeys(item.promo_codes)) or None,
                 )
             )
         return records, errors

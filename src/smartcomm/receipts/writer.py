@@ -49,6 +49,7 @@ class ReceiptRecord:
     bonus_spent: Decimal = Decimal("0")
     custom: dict[str, Any] = field(default_factory=dict)
     lines: list[LineRecord] = field(default_factory=list)
+    promo_codes: list[str] | None = None  # presented at the till; redeemed by the promo codes subscriber
 
     @property
     def key(self) -> tuple[int, str]:
@@ -78,7 +79,7 @@ def _written_entry(receipt_id: int, record: ReceiptRecord, replaced: bool) -> di
         "total": str(record.total),
         "purchased_at": record.purchased_at.isoformat(),
         "replaced": replaced,
-    }
+    } | ({"promo_codes": record.promo_codes} if record.promo_codes else {})
 
 
 class ReceiptWriter:
@@ -176,4 +177,5 @@ class ReceiptWriter:
             "bonus_spent": record.bonus_spent,
             "item_count": record.item_count,
             "custom": record.custom,
+            "promo_codes": record.promo_codes or None,
         }

@@ -20,6 +20,8 @@ GROUP_ORDER = (
     "Site and app",
     "Containers",
     "Communications",
+    "Promo codes",
+    "Polls",
     "Audiences and segments",
     "RFM",
 )

@@ -15,6 +15,7 @@ from typing import Any
 
 from smartcomm.kit.i18n import DEFAULT_LANGUAGE, LazyString, current_language, gettext_, lazy, ngettext
 from smartcomm.segments.catalog import channel_label
+from smartcomm.segments.promo_poll_rows import SCOPES, scoped_key
 from smartcomm.segments.rules import Condition, Group, Period, SegmentRules
 from smartcomm.segments.schemas import MetricOut
 
@@ -94,7 +95,7 @@ def _condition(condition: Condition, context: _Context) -> list[Token]:
     tokens: list[Token] = [("metric", metric.label)]
     for name, kind in kinds.items():
         if kind not in REFINEMENTS and name not in REFINEMENTS:
-            tokens += _subject(kind, condition.params.get(name), context)
+            tokens += _subject(kind, condition.params.get(name), context, condition.params)
     tokens += _comparison(metric, condition)
     for name in REFINEMENTS:
         if name in kinds or name in condition.params:
@@ -102,11 +103,15 @@ def _condition(condition: Condition, context: _Context) -> list[Token]:
     return tokens
 
 
-def _subject(kind: str, value: Any, context: _Context) -> list[Token]:
+def _subject(kind: str, value: Any, context: _Context, params: dict[str, Any]) -> list[Token]:
     if value in (None, ""):
         return []
     if kind == "channel":
         return [("text", "·"), ("text", channel_label(str(value)))]
+    if kind in SCOPES:  # a poll's question, row or options: named within their poll
+        items = [str(item).strip() for item in (value if isinstance(value, list) else str(value).split(","))]
+        names = [context.names.get(scoped_key(kind, params, item), item) for item in items if item]
+        return [("name", ", ".join(names))]
     return [("name", context.names.get(f"{kind}:{value}", str(value)))]
 
 

@@ -70,7 +70,7 @@ def resolve_references(session: Session, rules: SegmentRules) -> None:
     errors = [
         problem
         for path, condition in rules.conditions()
-        for problem in _resolve_condition(repository, path, condition)
+        for problem in _condition_problems(repository, path, condition)
     ]
     if errors:
         raise InvalidInput("The segment conditions name rows that do not exist", errors)
@@ -87,6 +87,22 @@ def _resolve_condition(repository: ReferenceRepository, path: str, condition: Co
         if problem is not None:
             problems.append(FieldError(f"{path}.params.{name}", problem, "unknown"))
     return problems
+
+
+def _condition_problems(repository: ReferenceRepository, path: str, condition: Condition) -> list[FieldError]:
+    # Rows are checked once the keys they may be named by resolved.
+    return _resolve_condition(repository, path, condition) or _check_rows(repository.session, path, condition)
+
+
+def _check_rows(session: Session, path: str, condition: Condition) -> list[FieldError]:
+    """What a metric's own check finds about the rows its parameters name (a poll and its options …)."""
+    metric = next((m for m in registry.static_metrics() if m.key == condition.metric), None)
+    check = getattr(metric, "check_rows", None)
+    if check is None:
+        return []
+    return [
+        FieldError(f"{path}.params.{name}", problem, "unknown") for name, problem in check(session, condition)
+    ]
 
 
 def _reference_kinds(metric_key: str) -> dict[str, str]:

@@ -23,7 +23,9 @@ from smartcomm.models import (
     FieldDefinition,
     Mailing,
     MailingCategory,
+    Poll,
     Product,
+    PromoCodeGroup,
     Segment,
     SegmentBuild,
     SegmentEvent,
@@ -67,6 +69,14 @@ LOOKUPS: dict[str, tuple[Any, Any, Any, Any, tuple[Any, ...]]] = {
     "audience": (Audience, Audience.id, Audience.name, Audience.member_count, (Audience.name,)),
     "segment": (Segment, Segment.id, Segment.name, Segment.member_count, (Segment.name,)),
     "mailing": (Mailing, Mailing.id, Mailing.name, Mailing.channel, (Mailing.name,)),
+    "promocode_group": (
+        PromoCodeGroup,
+        PromoCodeGroup.id,
+        PromoCodeGroup.name,
+        PromoCodeGroup.code,
+        (PromoCodeGroup.name, PromoCodeGroup.code),
+    ),
+    "poll": (Poll, Poll.id, Poll.name, Poll.code, (Poll.name, Poll.code)),
 }
 # Kinds whose values may also be given by code instead of id.
 CODE_COLUMNS: dict[str, Any] = {
@@ -75,6 +85,8 @@ CODE_COLUMNS: dict[str, Any] = {
     "container": Container.code,
     "mailing_category": MailingCategory.code,
     "product": Product.sku,
+    "promocode_group": PromoCodeGroup.code,
+    "poll": Poll.code,
 }
 
 

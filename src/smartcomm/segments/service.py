@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -33,6 +33,7 @@ from smartcomm.segments.materialize import (
     matching_members,
 )
 from smartcomm.segments.metrics import CompileContext
+from smartcomm.segments.promo_poll_rows import SCOPES, scoped_labels, scoped_options
 from smartcomm.segments.references import resolve_references
 from smartcomm.segments.refresh import refresh_levels
 from smartcomm.segments.repository import LookupRepository, SegmentRepository
@@ -69,6 +70,8 @@ NAMED_KINDS = (
     "audience",
     "segment",
     "mailing",
+    "promocode_group",
+    "poll",
 )
 
 
@@ -281,10 +284,15 @@ class SegmentService:
         """Every metric a condition may use, custom customer fields included, in the builder's order."""
         return build_catalogue(SegmentRepository(session).builder_fields(), self.context(session))
 
-    def lookup(self, session: Session, kind: str, query: str = "") -> list[OptionOut]:
-        """Values offered for a parameter of this kind whose name contains `query` (at most 20)."""
+    def lookup(
+        self, session: Session, kind: str, query: str = "", within: Mapping[str, str] | None = None
+    ) -> list[OptionOut]:
+        """Values offered for a parameter of this kind whose name contains `query` (at most 20); `within`
+        holds the condition's other parameters a kind depends on (a poll's questions need the poll)."""
         repository, query = LookupRepository(session), query.strip()
-        if kind == "category":
+        if kind in SCOPES:
+            rows = scoped_options(session, kind, query, within or {})[:LOOKUP_LIMIT]
+        elif kind == "category":
             rows = repository.categories(query, LOOKUP_LIMIT)
         elif kind == "event":
             rows = [(name, name, None) for name in repository.event_names(query, LOOKUP_LIMIT)]
@@ -306,6 +314,7 @@ class SegmentService:
     ) -> dict[str, str]:
         """Names of the ids the conditions refer to, keyed "kind:value" (e.g. "category:12" → "Dairy")."""
         kinds = {metric.key: {p.name: p.kind for p in metric.params} for metric in catalogue}
+        conditions = list(conditions)
         wanted: dict[str, set[str]] = {}
         for condition in conditions:
             for name, kind in kinds.get(condition.metric, {}).items():
@@ -317,7 +326,7 @@ class SegmentService:
             f"{kind}:{value}": label
             for kind, values in wanted.items()
             for value, label in repository.names(kind, values).items()
-        }
+        } | scoped_labels(session, conditions)
 
     def describe(self, session: Session, rules: SegmentRules) -> DescribedGroup:
         """The rules in words, with the names of the products, categories, audiences … they refer to."""

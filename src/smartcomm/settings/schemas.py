@@ -72,6 +72,13 @@ class TrackingSettings(SettingsGroup):
     purchase_event: str = Field(default="Order Completed", min_length=1, max_length=100)
 
 
+class PromoCodeSettings(SettingsGroup):
+    prefix: ClassVar[str] = "promocodes"
+
+    # A group with this few active codes left is shown as running low (unless it sets its own threshold).
+    low_threshold: int = Field(default=100, ge=0, le=1_000_000)
+
+
 COLOUR = r"^#[0-9a-fA-F]{6}$"
 PageTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
 PageText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None

@@ -21,6 +21,9 @@ from smartcomm.web.routes import (
     mailing_reports,
     mailings,
     outbox,
+    poll_public,
+    polls,
+    promocodes,
     public,
     rfm,
     segments,
@@ -45,6 +48,8 @@ def build_router() -> APIRouter:
         mailing_calendar,
         mailing_reports,
         mailings,
+        promocodes,
+        polls,
         outbox,
         templates,
         general,
@@ -55,6 +60,6 @@ def build_router() -> APIRouter:
         users,
         history,
     )
-    for module in (*modules, files, public):
+    for module in (*modules, files, poll_public, public):
         router.include_router(module.router)
     return router

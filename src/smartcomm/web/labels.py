@@ -29,6 +29,24 @@ ACTION_LABELS: dict[str, LazyString] = {
     "send": lazy("Message sent"),
     "simulate": lazy("Simulated in the sandbox"),
     "confirm_email": lazy("E-mail confirmed"),
+    "launch": lazy("Launched"),
+    "schedule": lazy("Scheduled"),
+    "pause": lazy("Paused"),
+    "resume": lazy("Resumed"),
+    "cancel": lazy("Cancelled"),
+    "resend": lazy("Resent to those not reached"),
+    "copy": lazy("Copied"),
+    "block": lazy("Blocked"),
+    "unblock": lazy("Unblocked"),
+    "block_code": lazy("Code blocked"),
+    "unblock_code": lazy("Code unblocked"),
+    "add_codes": lazy("Codes added"),
+    "generate_codes": lazy("Codes generated"),
+    "issue": lazy("Code issued"),
+    "redeem": lazy("Code redeemed"),
+    "redeem_codes": lazy("Codes redeemed from a file"),
+    "close": lazy("Closed"),
+    "reopen": lazy("Reopened"),
 }
 
 ACTION_CLASSES: dict[str, str] = {
@@ -65,6 +83,10 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "channel_provider": lazy("Channel provider"),
     "watcher_group": lazy("Watcher group"),
     "message": lazy("Message"),
+    "mailing": lazy("Mailing"),
+    "promo_code_group": lazy("Promo code group"),
+    "promo_code": lazy("Promo code"),
+    "poll": lazy("Poll"),
 }
 
 ACTOR_KIND_LABELS: dict[str, LazyString] = {

@@ -70,6 +70,20 @@ MENU: tuple[MenuSection, ...] = (
         prefix="/mailings/",
     ),
     MenuSection(
+        "promocodes",
+        lazy("Promo codes"),
+        "ti-ticket",
+        (MenuItem(lazy("Promo code groups"), "/promocodes", Permission.PROMOCODES_VIEW),),
+        prefix="/promocodes/",
+    ),
+    MenuSection(
+        "polls",
+        lazy("Polls"),
+        "ti-checklist",
+        (MenuItem(lazy("Polls"), "/polls", Permission.POLLS_VIEW),),
+        prefix="/polls/",
+    ),
+    MenuSection(
         "messages",
         lazy("Messages"),
         "ti-send",

@@ -15,6 +15,9 @@ from smartcomm.intake import tasks as intake_tasks
 from smartcomm.kit import outbox
 from smartcomm.kit.jobs import huey
 from smartcomm.mailings import tasks as mailing_tasks  # registers mailings.*, a periodic look
+from smartcomm.polls import links as _poll_macro  # noqa: F401 (registers client.poll)
+from smartcomm.promocodes import issuing as _promocode_macros  # noqa: F401 (registers client.promocode)
+from smartcomm.promocodes import tasks as _promocode_tasks  # noqa: F401 (registers promocodes.*)
 from smartcomm.rfm import tasks as rfm_tasks
 from smartcomm.segments import tasks as segment_tasks
 from smartcomm.webhooks import tasks as webhook_tasks

@@ -1,6 +1,15 @@
 """The metric registry with every metric family registered (importing this module registers them)."""
 
-from smartcomm.segments.metrics import behaviour, communications, contacts, membership, profile, purchases
+from smartcomm.segments.metrics import (
+    behaviour,
+    communications,
+    contacts,
+    membership,
+    polls,
+    profile,
+    promocodes,
+    purchases,
+)
 from smartcomm.segments.metrics.base import CompileContext, Metric, MetricError, ValueType, registry
 
 __all__ = [
@@ -12,7 +21,9 @@ __all__ = [
     "communications",
     "contacts",
     "membership",
+    "polls",
     "profile",
+    "promocodes",
     "purchases",
     "registry",
 ]

@@ -33,7 +33,7 @@ Editor = Annotated[Principal, Depends(requires(Permission.CUSTOMERS_EDIT_CONTACT
 PAGE_SIZE = 25
 DEFAULT_SORT = "-registered"
 SORTABLE = ("name", "registered", "last_purchase", "total", "receipts")
-TABS = ("receipts", "events", "web-events", "containers", "communications")
+TABS = ("receipts", "events", "web-events", "containers", "communications", "promocodes", "polls")
 # htmx asks for one paged section of the profile by targeting its element.
 SECTIONS = {
     "receipts-section": "receipts",

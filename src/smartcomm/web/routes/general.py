@@ -17,7 +17,7 @@ from smartcomm.kit import i18n
 from smartcomm.kit.errors import DomainError
 from smartcomm.kit.http import DbSession
 from smartcomm.kit.time import time_zone_names
-from smartcomm.settings.schemas import DeliverySettings, GeneralSettings
+from smartcomm.settings.schemas import DeliverySettings, GeneralSettings, PromoCodeSettings
 from smartcomm.settings.service import settings_service
 from smartcomm.web.deps import requires
 from smartcomm.web.forms import FormErrors, PostedForm, rejected
@@ -62,10 +62,12 @@ def _page(
     errors: FormErrors,
     status: int = 200,
     delivery: dict[str, Any] | None = None,
+    promo: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     delivery = delivery or DeliverySettings().model_dump()
     context = {
         "values": values,
+        "promo": promo or PromoCodeSettings().model_dump(),
         "errors": errors,
         "delivery": delivery,
         "delivery_errors": {
@@ -93,7 +95,9 @@ def _shown_secret(stored: str | None) -> str | None:
 def general_settings(request: Request, session: DbSession, _: Viewer) -> Response:
     """The general settings of the installation."""
     delivery = settings_service.read(session, DeliverySettings).model_dump()
-    return _page(request, settings_service.read(session, GeneralSettings).model_dump(), {}, delivery=delivery)
+    promo = settings_service.read(session, PromoCodeSettings).model_dump()
+    general = settings_service.read(session, GeneralSettings).model_dump()
+    return _page(request, general, {}, delivery=delivery, promo=promo)
 
 
 @router.post("")
@@ -102,6 +106,7 @@ def save_general_settings(
 ) -> Response:
     values = {k: v for k, v in form.items() if k in GeneralSettings.model_fields and k != "logo_file_id"}
     delivery = {k: v for k, v in form.items() if k in DELIVERY_FIELDS}
+    promo = {k: v for k, v in form.items() if k in PromoCodeSettings.model_fields}
     typed_secret = str(form.get("webhook_secret") or "").strip()
     if typed_secret:
         delivery["webhook_secret"] = typed_secret
@@ -118,10 +123,14 @@ def save_general_settings(
             values["logo_file_id"] = None
         settings_service.update(session, principal.actor, GeneralSettings, values)
         settings_service.update(session, principal.actor, DeliverySettings, delivery)
+        settings_service.update(session, principal.actor, PromoCodeSettings, promo)
     except DomainError as error:
         current = settings_service.read(session, GeneralSettings).model_dump()
         kept = settings_service.read(session, DeliverySettings).model_dump()
         shown = kept | delivery | {"webhook_secret": kept["webhook_secret"]}
-        return _page(request, current | values, rejected(session, error), error.status_code, shown)
+        promo_shown = settings_service.read(session, PromoCodeSettings).model_dump() | promo
+        return _page(
+            request, current | values, rejected(session, error), error.status_code, shown, promo_shown
+        )
     flash(request, "Settings saved.")
     return redirect(request, "/settings/general")

@@ -141,9 +141,12 @@ def preview(request: Request, session: DbSession, _: Viewer, form: PostedForm) -
 
 
 @router.get("/lookup/{kind}")
-def lookup(session: DbSession, _: Viewer, kind: str, q: str = "") -> JSONResponse:
-    """Options for a parameter picker (products, categories, stores, events …) whose name contains `q`."""
-    options = segment_service.lookup(session, kind, q)
+def lookup(
+    session: DbSession, _: Viewer, kind: str, q: str = "", poll: str = "", question: str = ""
+) -> JSONResponse:
+    """Options for a parameter picker (products, categories, stores, events …) whose name contains `q`;
+    a poll's questions, rows and options are those of the `poll` (and `question`) chosen beside them."""
+    options = segment_service.lookup(session, kind, q, {"poll": poll, "question": question})
     return JSONResponse(
         [option.model_dump() | {"label": parameter_label(kind, option.label)} for option in options]
     )

@@ -23,8 +23,14 @@
   var FAMILY_ICONS = {
     profile: "ti-user", custom: "ti-forms", contacts: "ti-address-book", consent: "ti-shield-check",
     purchases: "ti-shopping-cart", events: "ti-bolt", web: "ti-world", containers: "ti-basket",
-    audiences: "ti-tags", segments: "ti-chart-pie", rfm: "ti-chart-dots", communications: "ti-mail"
+    audiences: "ti-tags", segments: "ti-chart-pie", rfm: "ti-chart-dots", communications: "ti-mail",
+    promocodes: "ti-ticket", polls: "ti-checklist"
   };
+  // Parameters named inside a poll: what their pickers offer, and their names, depend on the poll (and the
+  // question) chosen beside them.
+  var SCOPES = { poll_question: ["poll"], poll_row: ["poll", "question"], poll_option: ["poll", "question"] };
+  // Parameters holding several values, as ids separated by commas (any of them matches).
+  var MULTIPLE = ["poll_option"];
   var nextUid = 1;
 
   function uid() { nextUid += 1; return "n" + nextUid; }
@@ -187,6 +193,7 @@
       search: "",
       highlight: 0,
       options: [],
+      lookupNode: null,
       loading: false,
       maxDepth: config.maxDepth || 6,
 
@@ -390,6 +397,7 @@
       // ---- parameter pickers (remote search)
 
       openLookup: function (node, spec) {
+        this.lookupNode = node;
         this.open = { uid: node.uid, slot: "param:" + spec.name };
         this.search = "";
         this.highlight = 0;
@@ -399,21 +407,59 @@
       fetchOptions: function (spec) {
         var self = this;
         var wanted = this.search;
+        var slot = "param:" + spec.name;
+        var uid = this.open.uid;
+        // A search typed into a picker that has closed since (a quick pick) must not fill the next picker.
+        if (this.open.slot !== slot) { return; }
         this.loading = true;
-        fetch(config.lookupUrl + spec.kind + "?q=" + encodeURIComponent(wanted), { headers: { Accept: "application/json" } })
+        var url = config.lookupUrl + spec.kind + "?q=" + encodeURIComponent(wanted) + this.scopeQuery(this.lookupNode, spec);
+        fetch(url, { headers: { Accept: "application/json" } })
           .then(function (response) { return response.ok ? response.json() : []; })
           .then(function (options) {
-            if (wanted !== self.search) { return; }
+            if (wanted !== self.search || self.open.slot !== slot || self.open.uid !== uid) { return; }
             self.options = options;
             self.loading = false;
           })
           .catch(function () { self.loading = false; self.options = []; });
       },
 
+      scopeQuery: function (node, spec) {
+        return (SCOPES[spec.kind] || []).map(function (name) {
+          return "&" + name + "=" + encodeURIComponent((node && node.params[name]) || "");
+        }).join("");
+      },
+
       pick: function (node, spec, option) {
-        node.params[spec.name] = option.value;
-        this.labels[spec.kind + ":" + option.value] = option.label;
+        var before = node.params[spec.name];
+        node.params[spec.name] = has(MULTIPLE, spec.kind) ? this.toggled(before, option.value) : option.value;
+        this.labels[this.labelKey(node, spec, option.value)] = option.label;
+        if (before !== node.params[spec.name]) { this.clearDependents(node, spec.name); }
         this.close();
+      },
+
+      toggled: function (current, value) {
+        var items = blank(current) ? [] : String(current).split(",");
+        var at = items.indexOf(value);
+        if (at === -1) { items.push(value); } else { items.splice(at, 1); }
+        return items.join(",");
+      },
+
+      isChosen: function (node, spec, option) {
+        var value = node.params[spec.name];
+        return !blank(value) && String(value).split(",").indexOf(option.value) !== -1;
+      },
+
+      // A question belongs to its poll, options to their question: choosing another poll clears them.
+      clearDependents: function (node, name) {
+        var metric = this.metrics[node.metric];
+        ((metric && metric.params) || []).forEach(function (spec) {
+          if (has(SCOPES[spec.kind] || [], name)) { node.params[spec.name] = ""; }
+        });
+      },
+
+      labelKey: function (node, spec, value) {
+        var scope = (SCOPES[spec.kind] || []).map(function (name) { return node.params[name] || ""; });
+        return spec.kind + ":" + scope.concat([value]).join("/");
       },
 
       pickFirst: function (node, spec) {
@@ -433,10 +479,18 @@
       paramLabel: function (node, spec) {
         var value = node.params[spec.name];
         if (blank(value)) { return ""; }
-        return this.labels[spec.kind + ":" + value] || (spec.kind === "event" ? value : "#" + value);
+        var self = this;
+        var plain = spec.kind === "event" || SCOPES[spec.kind];
+        var items = has(MULTIPLE, spec.kind) ? String(value).split(",") : [value];
+        return items.map(function (item) {
+          return self.labels[self.labelKey(node, spec, item)] || (plain ? item : "#" + item);
+        }).join(", ");
       },
 
-      lookupKinds: ["product", "category", "store", "source", "container", "event", "mailing_category", "audience", "segment", "mailing"],
+      lookupKinds: [
+        "product", "category", "store", "source", "container", "event", "mailing_category", "audience", "segment",
+        "mailing", "promocode_group", "poll", "poll_question", "poll_row", "poll_option"
+      ],
 
       isLookup: function (spec) { return has(this.lookupKinds, spec.kind); },
 

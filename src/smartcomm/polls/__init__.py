@@ -1,0 +1,1 @@
+"""Polls: questions with visibility conditions, a personal link per customer, one answer each, reports."""
