@@ -5,6 +5,7 @@ empty code — when the group has nothing left to give."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -17,7 +18,7 @@ from smartcomm.delivery.ledger import Reason, Status
 from smartcomm.kit.db import Database
 from smartcomm.mailings.schemas import TestSendIn as SendTest
 from smartcomm.mailings.service import mailing_service
-from smartcomm.models import Message, MessageContent, PromoCode, PromoCodeGroup
+from smartcomm.models import Customer, Message, MessageContent, PromoCode, PromoCodeGroup
 from smartcomm.personalization import hooks
 from smartcomm.personalization.context import context_builder
 from smartcomm.personalization.errors import TemplateInvalid
@@ -270,3 +271,42 @@ def test_the_messaging_volume_counts_ahead_the_recipients_a_group_cannot_serve(s
     group.blocked = True
     session.commit()
     assert mailing_service.volume(session, mailing.id).buckets["no_promocode"] == 10
+
+
+def test_codes_are_issued_while_other_writers_commit(
+    live_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a real database (no test connection shared by every session) the dispatcher renders in a read
+    snapshot while others write — here a thread committing all the time: issuing writes in a short
+    transaction of its own, so no render fails on a lock."""
+    hold_dispatch(monkeypatch)
+    with live_database.session() as session:
+        code_group(session, 80)
+        people = customers(session, 60)
+        session.commit()
+        mailing = make_mailing(session, people, template_version_id=email_template(session, SUBJECT).id)
+        mailing_service.launch(session, ACTOR, mailing.id)
+        session.commit()
+        busy_id = people[0].id
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        while not stop.is_set():
+            with live_database.session() as other:
+                other.execute(
+                    update(Customer).where(Customer.id == busy_id).values(middle_name=str(time.time()))
+                )
+                other.commit()
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        send_due(batch_size=20)
+    finally:
+        stop.set()
+        writer.join(timeout=10)
+
+    with live_database.session() as session:
+        outcome = Counter((m.status, m.reason) for m in mailing_messages(session, mailing.id))
+        assert outcome == Counter({(Status.DELIVERED, None): 60})
+        assert len(set(subjects(session, mailing.id).values())) == 60

@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
+from smartcomm.kit.db import new_session
 from smartcomm.kit.i18n import lazy
 from smartcomm.personalization.errors import HookUnavailable, RenderError
 
@@ -30,25 +31,31 @@ UNAVAILABLE: dict[str, str] = {
 
 @dataclass(slots=True)
 class Issuing:
-    """The message being sent: the session its render writes what it issues in (so an issued code commits
-    or rolls back with the message), and its ledger id.
+    """The message being sent: the session it is rendered in (which may be a read-only snapshot) and its
+    ledger id.
 
-    The first write opens a savepoint: a render that fails after issuing (a second group exhausted, a
-    template error further down) gives back what it took, so a skipped message holds no code."""
+    What the render issues is written in a session of its own, one short write transaction per message,
+    committed only when the whole render succeeded: a render that fails after issuing (a second group
+    exhausted, a template error further down) gives back what it took, so a skipped message holds no code.
+    A message rendered again finds what it holds by its key."""
 
     session: Session
     message_id: int
-    savepoint: SessionTransaction | None = None
+    writer: Session | None = None
 
     def writing(self) -> Session:
-        """The session to issue in, inside the message's savepoint."""
-        if self.savepoint is None:
-            self.savepoint = self.session.begin_nested()
-        return self.session
+        """The session to issue in (opened at the first write of the render)."""
+        if self.writer is None:
+            self.writer = new_session()
+        return self.writer
 
     def _end(self, keep: bool) -> None:
-        if self.savepoint is not None and self.savepoint.is_active:
-            self.savepoint.commit() if keep else self.savepoint.rollback()
+        if self.writer is None:
+            return
+        try:
+            self.writer.commit() if keep else self.writer.rollback()
+        finally:
+            self.writer.close()
 
 
 _issuing: ContextVar[Issuing | None] = ContextVar("smartcomm_issuing", default=None)
