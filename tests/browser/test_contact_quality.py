@@ -62,8 +62,8 @@ def test_a_marketer_opens_the_customers_of_a_bucket(page: Page, staff, live_data
     expect(page.locator('[data-reach="sms"] a')).to_have_text("2")  # Orlova's and Ivanova's mobiles
     expect(page.locator('#quality-phone [data-row="phone_landline"]')).to_contain_text("Landline (no SMS)")
     expect(page.locator('[data-duplicates="email"]')).to_contain_text("2")
-    for kind in ("email", "phone", "push"):
-        assert page.evaluate(CHART_DRAWN, f"chart-{kind}"), kind
+    for kind in ("email", "phone", "push"):  # the charts are drawn by a deferred script: wait for them
+        page.wait_for_function(CHART_DRAWN, arg=f"chart-{kind}", timeout=15_000)
     snapshot(page, "contact-quality")
     check_layout(page)
 
@@ -124,4 +124,4 @@ def test_a_marketer_reads_the_report_in_russian(page: Page, staff, live_database
 
     expect(page.locator('[data-duplicates="email"]')).to_contain_text("Общие у нескольких клиентов")
     expect(page.locator('[data-duplicates="phone"]')).to_contain_text("Общих значений у разных клиентов нет.")
-    assert page.evaluate(CHART_DRAWN, "chart-phone")
+    page.wait_for_function(CHART_DRAWN, arg="chart-phone", timeout=15_000)

@@ -66,6 +66,7 @@ def load(options: DemoOptions, actor: Actor) -> DemoSummary:
 def load_if_empty(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> DemoSummary | None:
     """The first `smartcomm run` loads a demo base; once customers exist nothing is added."""
     from smartcomm.demo import DemoOptions
+    from smartcomm.demo.communications import add_loyalty_tools
     from smartcomm.demo.repository import DemoRepository
     from smartcomm.demo.starters import add_starters
     from smartcomm.kit.db import session_scope
@@ -77,6 +78,10 @@ def load_if_empty(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> Dem
     actor = Actor.system("first run")
     summary = load(DemoOptions(customers=customers, seed=seed), actor)
     console.print(f"[green]Demo data loaded in {summary.seconds:.1f} s.[/green]")
+    with session_scope() as session:
+        # Committed first: the check of a template that names a promo code group or a poll renders it,
+        # and the macros read groups and polls in a session of their own.
+        add_loyalty_tools(session, actor)
     with session_scope() as session:
         starters = add_starters(session, actor)
     console.print(

@@ -9,7 +9,7 @@ set up by hand before the demo load stays as it is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -27,7 +27,10 @@ from smartcomm.models import (
     MailingCategory,
     Message,
     MessageEvent,
+    Poll,
+    PollInvitation,
     Product,
+    PromoCode,
     PushToken,
     Receipt,
     ReceiptLine,
@@ -212,6 +215,53 @@ class DemoRepository:
             ):
                 found[int(id_)] = (str(external_id), stores.get(id_))
         return found
+
+    # --- the promo codes and the poll of the history -------------------------------------------------
+
+    def handed_messages(self, mailing_name: str) -> list[Message]:
+        """The messages of the named mailing that were handed over (not the SMS legs of a cascade), in id
+        order."""
+        mailing_id = select(Mailing.id).where(Mailing.name == mailing_name).scalar_subquery()
+        statement = (
+            select(Message)
+            .where(Message.source_kind == "mailing", Message.source_id == mailing_id)
+            .where(Message.cascade_of.is_(None), Message.handed_over_at.is_not(None))
+            .order_by(Message.id)
+        )
+        return list(self.session.scalars(statement))
+
+    def birth_dates(self) -> list[tuple[int, date]]:
+        """(customer id, birth date) of every customer whose birth date is known, in id order."""
+        statement = (
+            select(Customer.id, Customer.birth_date)
+            .where(Customer.birth_date.is_not(None))
+            .order_by(Customer.id)
+        )
+        return [(int(id_), born) for id_, born in self.session.execute(statement) if born is not None]
+
+    def date_codes(self, group_id: int, at: datetime) -> None:
+        """The group's codes were added at `at` (the service stamps the present moment)."""
+        self.session.execute(
+            update(PromoCode)
+            .where(PromoCode.group_id == group_id)
+            .values(added_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    def poll_named(self, name: str) -> Poll | None:
+        return self.session.scalars(select(Poll).where(Poll.name == name).order_by(Poll.id)).first()
+
+    def date_invitations(self, rows: Sequence[tuple[int, datetime]]) -> None:
+        """Give the poll invitations of each message the moment the message went (message id, moment)."""
+        if not rows:
+            return
+        invitations: Any = PollInvitation.__table__
+        statement = (
+            update(invitations)
+            .where(invitations.c.message_id == bindparam("m_id"))
+            .values(invited_at=bindparam("m_at"))
+        )
+        self.session.execute(statement, [{"m_id": id_, "m_at": at} for id_, at in rows])
 
     def system_classifier_id(self) -> int:
         return int(

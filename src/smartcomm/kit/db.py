@@ -208,12 +208,16 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
 
 
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction itself is still open
+        return
     callbacks = session.info.pop(AFTER_COMMIT_KEY, [])
     for callback in callbacks:
         callback()
 
 
 def _drop_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint rolled back: the transaction goes on
+        return
     session.info.pop(AFTER_COMMIT_KEY, None)
 
 

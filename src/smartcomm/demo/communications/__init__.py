@@ -2,7 +2,9 @@
 with an automatic winner), SMS, a Viber → SMS cascade and push — sent to the sandbox through the code
 that sends real ones, with what their recipients did and bought; and two mailings ahead, one scheduled
 and one draft. So a new installation's mailing lists, calendar and reports are full from the first
-minute, and their figures agree with the receipts.
+minute, and their figures agree with the receipts. With them come three promo code groups, whose codes
+one of the letters gave out and receipts brought back (`promos`), and a poll sent by SMS and answered
+(`polls`).
 
 Each mailing is created by the mailing service and launched and collected at its past start; its messages
 are handed over at that moment (`sending`), their recipients' reactions recorded through the tracking,
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 from smartcomm.audit.actor import Actor
 from smartcomm.datasettings.mailing_categories import MailingCategoryRepository
 from smartcomm.delivery.consent import consent_service
-from smartcomm.demo.communications import engagement, purchases, sending
+from smartcomm.demo.communications import engagement, polls, promos, purchases, sending
 from smartcomm.demo.communications.audiences import make_audience
 from smartcomm.demo.communications.engagement import Audience, Engaged, Reactions
 from smartcomm.demo.communications.links import tracked_links
@@ -35,7 +37,7 @@ from smartcomm.demo.communications.plans import (
     MailingPlan,
     history_names,
 )
-from smartcomm.demo.communications.templates import add_templates
+from smartcomm.demo.communications.templates import Template, add_templates
 from smartcomm.demo.repository import DemoRepository
 from smartcomm.kit.time import utcnow
 from smartcomm.mailings.schemas import AbTestIn, AttributionRuleIn, MailingCreate, VariantIn
@@ -79,12 +81,13 @@ def add_communications(session: Session, actor: Actor) -> int:
     categories = _categories(session)
     if categories is None or not repository.customer_count():
         return 0
+    extra = add_loyalty_tools(session, actor)
     history = History(
         session,
         actor,
         utcnow(),
         settings_service.read(session, GeneralSettings).time_zone,
-        add_templates(session, actor),
+        add_templates(session, actor, extra),
         categories,
         reasons=[reason.code for reason in consent_service.reasons(session)],
     )
@@ -93,11 +96,25 @@ def add_communications(session: Session, actor: Actor) -> int:
         _send(history, plan)
     for ahead in AHEAD:
         _plan_ahead(history, ahead)
+    promos.add_code_history(session, actor, history.now, history.zone)
+    polls.add_answers(session, history.now, history.zone)
     rng = random.Random(f"{SEED}:purchases")  # noqa: S311 (demo data, not secrets)
     purchases.add_purchases(session, actor, history.buyers, history.now, history.zone, rng)
     purchases.attribute(session, first, history.now)
     session.flush()
     return len(names)
+
+
+def add_loyalty_tools(session: Session, actor: Actor) -> dict[str, Template]:
+    """The promo code groups and the poll the history's templates name (those that exist are kept);
+    the templates that name the poll.
+
+    A caller that commits may make them in a transaction of its own before the history: a template is
+    checked by rendering it, and its macros read the groups and polls in a session of their own, which
+    sees only what was committed."""
+    zone = settings_service.read(session, GeneralSettings).time_zone
+    promos.add_groups(session, actor, utcnow(), zone)
+    return polls.sms_template(polls.add_poll(session, actor))
 
 
 def _categories(session: Session) -> dict[str, int] | None:

@@ -102,6 +102,15 @@ AUDIENCES = (
         recent_days=90,
     ),
     AudiencePlan(
+        "email_offer",
+        "E-mail: personal offer",
+        "A random 1,500 of the recent buyers with a valid e-mail address subscribed to personal offers",
+        "email",
+        "personal_offers",
+        1500,
+        recent_days=90,
+    ),
+    AudiencePlan(
         "email_news",
         "E-mail: newsletter readers",
         "Customers subscribed to the news by e-mail",
@@ -136,6 +145,15 @@ AUDIENCES = (
         "promotions",
         1500,
         recent_days=60,
+    ),
+    AudiencePlan(
+        "sms_visitors",
+        "SMS: visited a store in the last 30 days",
+        "Recent buyers with a mobile number subscribed to personal offers by SMS: asked about their visit",
+        "sms",
+        "personal_offers",
+        1200,
+        recent_days=30,
     ),
     AudiencePlan(
         "push_app",
@@ -219,6 +237,19 @@ MAILINGS = (
         utm_campaign="weekend_20",
     ),
     MailingPlan(
+        "Welcome offer: 10 % off",  # each letter shows its own code of the WELCOME group (`promos`)
+        "email",
+        "welcome_offer",
+        "email_offer",
+        "personal_offers",
+        days_ago=40,
+        clock="10:30",
+        engagement=Engagement(
+            opened=0.33, clicked=0.05, machine_opened=0.10, unsubscribed=0.002, buyers=0.15
+        ),
+        utm_campaign="welcome_offer",
+    ),
+    MailingPlan(
         "Loyalty points reminder",
         "email",
         "points_reminder",
@@ -230,6 +261,18 @@ MAILINGS = (
             opened=0.30, clicked=0.05, machine_opened=0.10, unsubscribed=0.002, buyers=0.18
         ),
         utm_campaign="points_reminder",
+    ),
+    MailingPlan(
+        "How was your visit? (poll)",  # the link to the poll "How was your visit?" (`polls`)
+        "sms",
+        "visit_poll_sms",
+        "sms_visitors",
+        "personal_offers",
+        days_ago=21,
+        clock="18:30",
+        control_percent=0.0,
+        fates=SMS,
+        engagement=Engagement(buyers=0.0),  # its link is the poll's public page: answered, not clicked
     ),
     MailingPlan(
         "Weekend flash sale",

@@ -64,8 +64,10 @@ def _email(subject: str, preheader: str, mjml: str, campaign: str) -> dict[str, 
     }
 
 
-# key -> (name, description, content)
-TEMPLATES: dict[str, tuple[str, str, dict[str, Any]]] = {
+Template = tuple[str, str, dict[str, Any]]  # (name, description, content)
+
+# key -> the template
+TEMPLATES: dict[str, Template] = {
     "autumn_sale": (
         "Autumn sale",
         "Сезонная распродажа: скидки до 50 % на осеннюю коллекцию.",
@@ -136,6 +138,24 @@ TEMPLATES: dict[str, tuple[str, str, dict[str, Any]]] = {
                 "Адреса магазинов",
             ),
             "weekend_20",
+        ),
+    ),
+    "welcome_offer": (
+        "Welcome offer: 10 % off",
+        "Персональный промокод на скидку 10 %: у каждого получателя свой код группы WELCOME.",
+        _email(
+            "Ваш личный промокод на скидку 10 %",
+            "Покажите его на кассе или введите на сайте",
+            letter(
+                "#0369a1",
+                "Скидка 10 % по вашему промокоду",
+                "{{ client.promocode('WELCOME') }}",
+                "покажите этот промокод на кассе или введите его при заказе на сайте — и получите скидку 10 % на всю покупку. Код действует один раз.",
+                "За покупками",
+                "/welcome",
+                "Адреса магазинов",
+            ),
+            "welcome_offer",
         ),
     ),
     "points_reminder": (
@@ -265,11 +285,12 @@ TEMPLATES: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-def add_templates(session: Session, actor: Actor) -> dict[str, int]:
-    """Save the templates the library does not have yet; the latest version id of each by key."""
+def add_templates(session: Session, actor: Actor, extra: dict[str, Template] | None = None) -> dict[str, int]:
+    """Save the templates the library does not have yet — those above and the `extra` ones made at run
+    time (a poll's link names the poll's code, known once it exists); the latest version id by key."""
     repository = TemplateRepository(session)
     versions: dict[str, int] = {}
-    for key, (name, description, content) in TEMPLATES.items():
+    for key, (name, description, content) in (TEMPLATES | (extra or {})).items():
         data = TemplateCreate.model_validate({"name": name, "description": description, "content": content})
         channel = data.content.channel
         existing = {found.casefold(): id_ for id_, found in repository.names(channel)}
