@@ -6,6 +6,7 @@ import base64
 import re
 
 from smartcomm.delivery.tokens import (
+    ClickTokens,
     Purpose,
     click_url,
     is_public_page,
@@ -30,6 +31,15 @@ def test_the_largest_ids_survive_a_round_trip() -> None:
     token = sign(Purpose.OPEN, 2**63 - 1)
     assert verify_one(Purpose.OPEN, token) == 2**63 - 1
     assert verify_one(Purpose.OPEN, sign(Purpose.OPEN, 0)) == 0
+
+
+def test_a_message_s_click_tokens_are_the_ones_sign_makes() -> None:
+    for message_id in (0, 1, 127, 128, 123_456_789, 2**63 - 1):
+        tokens = ClickTokens(message_id)
+        for link_id in (0, 1, 127, 128, 16_384, 2**63 - 1):
+            assert tokens.url(link_id) == click_url(message_id, link_id)
+            token = tokens.url(link_id).rpartition("/")[2]
+            assert verify(Purpose.CLICK, token, 2) == (message_id, link_id)
 
 
 def test_a_token_of_another_purpose_is_unknown() -> None:

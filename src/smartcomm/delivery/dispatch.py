@@ -23,7 +23,8 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,7 +53,7 @@ from smartcomm.delivery.schemas import InlineSource, content_to_json
 from smartcomm.delivery.service import PlanContext, candidate_of, delivery_service, event_row, queue_job
 from smartcomm.delivery.tokens import list_unsubscribe_headers, message_links
 from smartcomm.delivery.tracking import track_contents
-from smartcomm.kit.db import committed, new_session, session_scope
+from smartcomm.kit.db import committed, held_session, release_held, session_scope, writers_turn
 from smartcomm.kit.jobs import pause_point
 from smartcomm.kit.leases import is_gone, this_process
 from smartcomm.kit.time import utcnow
@@ -530,20 +531,29 @@ class _ChannelRun:
             sender.close()
 
     def writer(self) -> Session:
-        """The session of the run's tiny transactions: one connection for all of them (a transaction per
-        message, not a connection per message)."""
+        """The session of the run's tiny transactions: one connection held for all of them (a transaction
+        per message, not a connection checkout per message)."""
         if self._writer is None:
-            self._writer = new_session()
+            self._writer = held_session()
             with committed(self._writer):
                 LedgerRepository(self._writer).commit_without_waiting(True)
         return self._writer
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """One of the run's tiny transactions. On SQLite it first waits for its turn among the writers (an
+        OS lock that wakes it the moment the writer before it lets go): a worker's dispatchers hand over
+        hundreds of messages a second between them, and SQLite's own busy wait sleeps milliseconds
+        between tries for a lock that is free again within a fraction of one."""
+        with writers_turn(), committed(self.writer()) as session:
+            yield session
 
     def _close_writer(self) -> None:
         if self._writer is None:
             return
         with committed(self._writer):
             LedgerRepository(self._writer).commit_without_waiting(False)
-        self._writer.close()
+        release_held(self._writer)
 
     def _send_one(self, sender: ProviderSender, ready: Ready) -> None:
         outcomes, message = self.batch.outcomes, ready.message
@@ -580,7 +590,7 @@ class _ChannelRun:
         def handing_over() -> None:
             if message.id in self.handed:
                 return
-            with committed(self.writer()) as session:
+            with self._transaction() as session:
                 write_outcomes(session, self.pending, self.batch.owner)
                 mine = LedgerRepository(session).mark_queued(message.id, self.batch.owner, utcnow())
             self._written()
@@ -602,7 +612,7 @@ class _ChannelRun:
         """A provider failure is written at once (not with the next hand-over): what follows from it — a
         mailing pausing itself — takes back the rest of this run's messages before they are tried."""
         waiting = [ready.message.id for ready in self.group if ready.message.id not in self.done]
-        with committed(self.writer()) as session:
+        with self._transaction() as session:
             write_outcomes(session, self.pending, self.batch.owner)
             mine = LedgerRepository(session).still_owned(waiting, self.batch.owner) if waiting else set()
         self._written()
@@ -626,7 +636,7 @@ class _ChannelRun:
         for ready in self.group:
             if ready.message.id not in self.done:
                 self._record(self._unexpected(ready.message, "the send was interrupted"))
-        with committed(self.writer()) as session:
+        with self._transaction() as session:
             write_outcomes(session, self.pending, self.batch.owner)
         self._written()
 

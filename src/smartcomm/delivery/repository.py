@@ -7,12 +7,26 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from smartcomm.delivery.ledger import HANDED_OVER, Status
+from smartcomm.kit.bulk import insert_rows
 from smartcomm.models import (
     Customer,
     MailingCategory,
@@ -24,6 +38,7 @@ from smartcomm.models import (
 )
 
 CHUNK = 900  # ids per IN list (SQLite allows 32,766 variables; stay well below with several lists)
+INSERT_CHUNK = 10_000  # rows per set-based insert (one parameter per column: only memory bounds it)
 PRIORITIES_FIRST = (2, 1, 0)
 # The hot paths (one outcome per message) use the tables directly: no ORM bookkeeping per row.
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
@@ -40,27 +55,39 @@ class LedgerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def _connection(self) -> Connection:
+        """The session's connection, for the statements run once per message sent: executed there
+        directly, they skip the ORM session's per-statement work (they touch no ORM object)."""
+        return self.session.connection()
+
     @property
     def is_postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
+
+    def id_conditions(self, column: Any, ids: Sequence[int]) -> Iterable[Any]:
+        """`column IN ids` as few conditions as the database takes: one array parameter on PostgreSQL (an
+        IN list of hundreds of placeholders is too long for psycopg's statement cache and is parsed
+        again in Python by every query), lists of CHUNK ids on SQLite."""
+        if not self.is_postgres:
+            yield from (column.in_(part) for part in chunked(list(ids)))
+        elif ids:
+            yield column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
 
     # --- planning ------------------------------------------------------------------------------------
 
     def insert_new(self, rows: list[dict[str, Any]]) -> dict[str, int]:
         """Insert the rows whose idempotency key is new; returns {key: id} of those inserted (a key already
         recorded, by this or a concurrent transaction, is left as it is)."""
-        if not rows:
-            return {}
-        build = postgres_insert if self.is_postgres else sqlite_insert
-        statement = (
-            build(Message)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(Message.idempotency_key, Message.id)
-        )
         inserted: dict[str, int] = {}
-        for part in chunked(rows, 500):
-            for key, message_id in self.session.execute(statement, list(part)):
-                inserted[key] = message_id
+        for part in chunked(rows, INSERT_CHUNK):
+            found = insert_rows(
+                self.session,
+                MESSAGES,
+                part,
+                skip_conflicts_on="idempotency_key",
+                returning=("idempotency_key", "id"),
+            )
+            inserted.update((row.idempotency_key, row.id) for row in found)
         return inserted
 
     def by_keys(self, keys: Sequence[str]) -> dict[str, Message]:
@@ -80,8 +107,11 @@ class LedgerRepository:
         return found
 
     def add_events(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self.session.execute(insert(EVENTS), list(rows))
+        if len(rows) == 1:  # one message's event as it is handed over: the statement built once
+            self._connection().execute(_INSERT_EVENTS, list(rows))
+            return
+        for part in chunked(rows, INSERT_CHUNK):  # a batch planned at once: one set-based statement
+            insert_rows(self.session, EVENTS, part)
 
     def add_contents(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -149,15 +179,8 @@ class LedgerRepository:
     def mark_queued(self, message_id: int, owner: str, now: datetime) -> bool:
         """The point of no return: the message is being handed to the provider. False when the row is no
         longer this worker's to send (cancelled, or taken back by the reaper)."""
-        statement = (
-            update(MESSAGES)
-            .where(
-                MESSAGES.c.id == message_id, MESSAGES.c.owner == owner, MESSAGES.c.status == Status.RENDERED
-            )
-            .values(status=Status.QUEUED, handed_over_at=now)
-        )
-        result: CursorResult[Any] = self.session.execute(statement)  # type: ignore[assignment]
-        return result.rowcount == 1
+        values = {"q_id": message_id, "q_owner": owner, "q_now": now}
+        return self._connection().execute(_MARK_QUEUED, values).rowcount == 1
 
     def commit_without_waiting(self, on: bool) -> None:
         """PostgreSQL: commits of this connection do not wait for the disk (`synchronous_commit = off`).
@@ -183,7 +206,7 @@ class LedgerRepository:
             values = [
                 {"w_owner": owner, **{f"b_{key}": value for key, value in row.items()}} for row in group
             ]
-            self.session.execute(_owned_update(columns), values)
+            self._connection().execute(_owned_update(columns), values)
 
     # --- the reaper ----------------------------------------------------------------------------------
 
@@ -237,8 +260,8 @@ class LedgerRepository:
             Customer.allow_push,
         )
         found: dict[int, Any] = {}
-        for part in chunked(list(ids)):
-            for row in self.session.execute(select(*columns).where(Customer.id.in_(part))):
+        for among in self.id_conditions(Customer.id, ids):
+            for row in self.session.execute(select(*columns).where(among)):
                 found[row.id] = row
         return found
 
@@ -248,13 +271,13 @@ class LedgerRepository:
         found: dict[tuple[int, int, str], bool] = {}
         if not category_ids:
             return found
-        for part in chunked(list(customer_ids)):
+        for among in self.id_conditions(Subscription.customer_id, customer_ids):
             statement = select(
                 Subscription.customer_id,
                 Subscription.category_id,
                 Subscription.channel,
                 Subscription.subscribed,
-            ).where(Subscription.customer_id.in_(part), Subscription.category_id.in_(list(category_ids)))
+            ).where(among, Subscription.category_id.in_(list(category_ids)))
             for customer_id, category_id, channel, subscribed in self.session.execute(statement):
                 found[(customer_id, category_id, channel)] = subscribed
         return found
@@ -262,10 +285,10 @@ class LedgerRepository:
     def valid_push_tokens(self, customer_ids: Sequence[int]) -> dict[int, list[str]]:
         """Each customer's valid push tokens, the most recently refreshed first."""
         found: dict[int, list[str]] = {}
-        for part in chunked(list(customer_ids)):
+        for among in self.id_conditions(PushToken.customer_id, customer_ids):
             statement = (
                 select(PushToken.customer_id, PushToken.token)
-                .where(PushToken.customer_id.in_(part), PushToken.is_valid.is_(True))
+                .where(among, PushToken.is_valid.is_(True))
                 .order_by(PushToken.customer_id, PushToken.updated_at.desc(), PushToken.id.desc())
             )
             for customer_id, token in self.session.execute(statement):
@@ -275,11 +298,11 @@ class LedgerRepository:
     def handed_over_since(self, customer_ids: Sequence[int], channel: str, since: datetime) -> dict[int, int]:
         """Per customer: messages of the channel handed over since `since` (for the frequency caps)."""
         found: dict[int, int] = {}
-        for part in chunked(list(customer_ids)):
+        for among in self.id_conditions(Message.customer_id, customer_ids):
             statement = (
                 select(Message.customer_id, func.count())
                 .where(
-                    Message.customer_id.in_(part),
+                    among,
                     Message.channel == channel,
                     Message.handed_over_at >= since,
                     Message.status.in_(sorted(HANDED_OVER)),
@@ -369,6 +392,19 @@ class LedgerRepository:
             select(MessageEvent).where(MessageEvent.message_id == message_id).order_by(MessageEvent.id)
         )
         return list(self.session.scalars(statement))
+
+
+# The point of no return of one message (see `mark_queued`), built once: it runs once per message sent.
+_MARK_QUEUED = (
+    update(MESSAGES)
+    .where(
+        MESSAGES.c.id == bindparam("q_id"),
+        MESSAGES.c.owner == bindparam("q_owner"),
+        MESSAGES.c.status == Status.RENDERED,
+    )
+    .values(status=Status.QUEUED, handed_over_at=bindparam("q_now"))
+)
+_INSERT_EVENTS = insert(EVENTS)
 
 
 @lru_cache(maxsize=64)

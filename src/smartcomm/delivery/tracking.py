@@ -42,7 +42,7 @@ from smartcomm.channels.base import Content, EmailContent, PushContent, SmsConte
 from smartcomm.delivery import machines
 from smartcomm.delivery.ledger import Status
 from smartcomm.delivery.machines import Verdict
-from smartcomm.delivery.tokens import click_url, is_public_page, open_pixel_url
+from smartcomm.delivery.tokens import ClickTokens, is_public_page, open_pixel_url
 from smartcomm.delivery.tracking_repository import TrackingRepository, url_hash
 from smartcomm.events.repository import VisitorRepository
 from smartcomm.kit.db import get_database, session_scope, writers_turn
@@ -99,20 +99,32 @@ def urls_of(content: Content) -> list[str]:
 
 
 class _Rewriter:
-    """The links of one message rewritten with their ids."""
+    """The links of one message rewritten with their ids. `link_ids` holds trackable links only (those
+    `urls_of` found); a link's address is made once per message (the text part repeats the HTML's)."""
 
     def __init__(self, message_id: int, link_ids: dict[str, int]) -> None:
         self.message_id = message_id
         self.link_ids = link_ids
+        self._tokens: ClickTokens | None = None
+        self._made: dict[str, str] = {}
 
     def url(self, url: str) -> str:
-        link_id = self.link_ids.get(url) if _trackable(url) else None
-        return url if link_id is None else click_url(self.message_id, link_id)
+        made = self._made.get(url)
+        if made is None:
+            link_id = self.link_ids.get(url)
+            made = self._made[url] = url if link_id is None else self._click_url(link_id)
+        return made
+
+    def _click_url(self, link_id: int) -> str:
+        if self._tokens is None:
+            self._tokens = ClickTokens(self.message_id)
+        return self._tokens.url(link_id)
 
     def html(self, source: str) -> str:
         def replace_href(match: re.Match[str]) -> str:
-            target = self.url(html.unescape(match.group(3)))
-            if target == html.unescape(match.group(3)):
+            url = html.unescape(match.group(3))
+            target = self.url(url)
+            if target == url:
                 return match.group(0)
             return f"{match.group(1)}{match.group(2)}{target}{match.group(2)}"
 

@@ -10,6 +10,7 @@ import fcntl
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ class Database:
     def session(self, *, read_only: bool = False) -> Session:
         return (self._read_sessions if read_only else self._sessions)()
 
-    @property
+    @cached_property
     def writers_lock_path(self) -> Path | None:
         """Beside a SQLite file, the file that writers of several processes queue on (see writers_turn)."""
         database = self.engine.url.database
@@ -200,6 +201,32 @@ def pinned_session() -> Iterator[Session]:
         return
     with session, committed(session):  # already on one connection (the tests' sessions)
         yield session
+
+
+_HELD_CONNECTION = "held_connection"
+
+
+def held_session() -> Session:
+    """A session that keeps one connection for its whole life, across all its commits — for a writer of
+    many tiny transactions, which would otherwise pay a pool checkout, the reset on return and
+    PostgreSQL's pre-ping for each. Close it with `release_held`."""
+    session = new_session()
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):
+        return session  # already on one connection (the tests' sessions)
+    session.close()
+    connection = bind.connect()
+    held = Session(bind=connection, expire_on_commit=False)
+    held.info[_HELD_CONNECTION] = connection
+    return held
+
+
+def release_held(session: Session) -> None:
+    """Close a session from `held_session` and give its connection back to the pool."""
+    connection = session.info.pop(_HELD_CONNECTION, None)
+    session.close()
+    if connection is not None:
+        connection.close()
 
 
 def on_commit(session: Session, callback: Callable[[], None]) -> None:

@@ -13,6 +13,7 @@ import re
 import smtplib
 import socket
 from dataclasses import dataclass
+from functools import lru_cache
 
 from smartcomm.channels.base import (
     Accepted,
@@ -50,6 +51,12 @@ def reply_error(code: int, words: bytes, phase: str) -> SendError:
     if 400 <= code < 500:
         return RetryableError(text)
     return PermanentError(text, invalid_contact=is_bad_mailbox(code, words, phase))
+
+
+@lru_cache(maxsize=64)
+def _quoted_sender(address: str) -> str:
+    """The envelope sender as MAIL FROM writes it: the same for a whole mass send, parsed once."""
+    return smtplib.quoteaddr(address)
 
 
 def stuffed(data: bytes) -> bytes:
@@ -153,7 +160,7 @@ class SmtpSender:
             self._expect(smtp, smtp.rcpt(recipient), (250, 251), "rcpt")
             self._expect(smtp, smtp.docmd("DATA"), (354,), "data")
             return
-        mail_from, rcpt_to = smtplib.quoteaddr(envelope_from), smtplib.quoteaddr(recipient)
+        mail_from, rcpt_to = _quoted_sender(envelope_from), smtplib.quoteaddr(recipient)
         smtp.send(f"MAIL FROM:{mail_from}\r\nRCPT TO:{rcpt_to}\r\nDATA\r\n")
         mail, rcpt, data = smtp.getreply(), smtp.getreply(), smtp.getreply()
         if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
