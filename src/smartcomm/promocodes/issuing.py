@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from smartcomm.delivery.ledger import Reason
@@ -25,6 +24,7 @@ from smartcomm.kit.time import utcnow
 from smartcomm.models import PromoCode, PromoCodeGroup
 from smartcomm.personalization import hooks
 from smartcomm.personalization.errors import RecipientSkipped, RenderError
+from smartcomm.promocodes.repository import PromoCodeGroupRepository, PromoCodeRepository
 
 ACTIVE, ISSUED, REDEEMED = "active", "issued", "redeemed"
 # Claims lost to another worker before giving up (each loss means a code was taken, so a retry sees the next).
@@ -42,31 +42,9 @@ class NoCodeLeft(RecipientSkipped):
 # --- lookups -------------------------------------------------------------------------------------------
 
 
-def group_by_code(session: Session, code: str) -> PromoCodeGroup | None:
-    """The group a template names (`client.promocode('spring')` finds SPRING: codes are case-insensitive)."""
-    statement = select(PromoCodeGroup).where(func.lower(PromoCodeGroup.code) == code.strip().lower())
-    return session.scalars(statement).first()
-
-
-def held_by_key(session: Session, group_id: int, issue_key: str) -> PromoCode | None:
-    """The code a message already holds from the group."""
-    statement = select(PromoCode).where(PromoCode.group_id == group_id, PromoCode.issue_key == issue_key)
-    return session.scalars(statement).first()
-
-
 def last_issued(session: Session, group_id: int, customer_id: int) -> PromoCode | None:
     """The latest code of the group issued to the customer (redeemed or not)."""
-    statement = (
-        select(PromoCode)
-        .where(
-            PromoCode.customer_id == customer_id,
-            PromoCode.group_id == group_id,
-            PromoCode.issued_at.is_not(None),
-        )
-        .order_by(PromoCode.issued_at.desc(), PromoCode.id.desc())
-        .limit(1)
-    )
-    return session.scalars(statement).first()
+    return PromoCodeRepository(session).last_issued(group_id, customer_id)
 
 
 # --- issuing -------------------------------------------------------------------------------------------
@@ -82,17 +60,18 @@ def issue(
 ) -> PromoCode:
     """The code of `group` held under `issue_key`, claiming the next active one the first time. Raises
     `NoCodeLeft` when the group cannot give one."""
-    held = held_by_key(session, group.id, issue_key)
+    codes = PromoCodeRepository(session)
+    held = codes.held_by_key(group.id, issue_key)
     if held is not None:
         return held
     now = now or utcnow()
-    if not _may_issue(group, now):
+    if not may_issue(group, now):
         raise NoCodeLeft(group.code)
     for _ in range(CLAIM_ATTEMPTS):
-        candidate = _next_active(session, group.id)
+        candidate = codes.next_active(group.id)
         if candidate is None:
             raise NoCodeLeft(group.code)
-        if _claim(session, candidate, customer_id, issue_key, message_id, now):
+        if codes.claim(candidate, customer_id, issue_key, message_id, now):
             claimed = session.get(PromoCode, candidate, populate_existing=True)
             assert claimed is not None
             return claimed
@@ -101,34 +80,9 @@ def issue(
     )
 
 
-def _may_issue(group: PromoCodeGroup, now: datetime) -> bool:
+def may_issue(group: PromoCodeGroup, now: datetime) -> bool:
+    """Whether the group gives codes at all: not blocked, not past its end."""
     return not group.blocked and (group.valid_to is None or group.valid_to >= now.date())
-
-
-def _next_active(session: Session, group_id: int) -> int | None:
-    statement = (
-        select(PromoCode.id)
-        .where(PromoCode.group_id == group_id, PromoCode.status == ACTIVE, PromoCode.blocked.is_(False))
-        .order_by(PromoCode.id)
-        .limit(1)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    return session.scalar(statement)
-
-
-def _claim(
-    session: Session, code_id: int, customer_id: int, issue_key: str, message_id: int | None, now: datetime
-) -> bool:
-    statement = (
-        update(PromoCode)
-        .where(PromoCode.id == code_id, PromoCode.status == ACTIVE, PromoCode.blocked.is_(False))
-        .values(
-            status=ISSUED, customer_id=customer_id, issue_key=issue_key, message_id=message_id, issued_at=now
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(session.execute(statement), "rowcount", 0) or 0) == 1
 
 
 # --- the template macros -------------------------------------------------------------------------------
@@ -140,7 +94,9 @@ def promocode_hook(call: hooks.HookCall) -> str:
         return _issue_for_message(call.issuing, call)
     with session_scope(read_only=True) as session:
         group = _named_group(session, call.argument)
-        held = held_by_key(session, group.id, call.message_key) if call.message_key else None
+        held = (
+            PromoCodeRepository(session).held_by_key(group.id, call.message_key) if call.message_key else None
+        )
         return held.code if held is not None else sample_code(session, group)
 
 
@@ -175,7 +131,7 @@ def _last_for(session: Session, call: hooks.HookCall, *, skip: bool) -> str:
 
 
 def _named_group(session: Session, code: str) -> PromoCodeGroup:
-    group = group_by_code(session, code)
+    group = PromoCodeGroupRepository(session).by_code(code)
     if group is None:
         raise RenderError(
             lazy("there is no promo code group %(group)s"), "unknown_promocode_group", group=code
@@ -185,7 +141,7 @@ def _named_group(session: Session, code: str) -> PromoCodeGroup:
 
 def sample_code(session: Session, group: PromoCodeGroup) -> str:
     """A code shaped like the group's (letters → X, digits → 0) for previews and test sends."""
-    first = session.scalar(select(PromoCode.code).where(PromoCode.group_id == group.id).limit(1))
+    first = PromoCodeRepository(session).first_code(group.id)
     return sample_of(first) if first else SAMPLE_SHAPE
 
 

@@ -52,7 +52,8 @@ class PromoCodeGroupRepository(Repository[PromoCodeGroup]):
         return list(self.session.scalars(select(PromoCodeGroup).order_by(PromoCodeGroup.id.desc())))
 
     def by_code(self, code: str) -> PromoCodeGroup | None:
-        statement = select(PromoCodeGroup).where(func.lower(PromoCodeGroup.code) == code.lower())
+        """The group a code names, in any letter case (`client.promocode('spring')` finds SPRING)."""
+        statement = select(PromoCodeGroup).where(func.lower(PromoCodeGroup.code) == code.strip().lower())
         return self.session.scalars(statement).first()
 
     def locked(self, group_id: int) -> PromoCodeGroup | None:
@@ -89,6 +90,67 @@ class PromoCodeGroupRepository(Repository[PromoCodeGroup]):
 
 class PromoCodeRepository(Repository[PromoCode]):
     model = PromoCode
+
+    # --- issuing (see promocodes/issuing.py) ---------------------------------------------------------
+
+    def held_by_key(self, group_id: int, issue_key: str) -> PromoCode | None:
+        """The code a message already holds from the group."""
+        statement = select(PromoCode).where(PromoCode.group_id == group_id, PromoCode.issue_key == issue_key)
+        return self.session.scalars(statement).first()
+
+    def last_issued(self, group_id: int, customer_id: int) -> PromoCode | None:
+        """The latest code of the group issued to the customer (redeemed or not)."""
+        statement = (
+            select(PromoCode)
+            .where(
+                PromoCode.customer_id == customer_id,
+                PromoCode.group_id == group_id,
+                PromoCode.issued_at.is_not(None),
+            )
+            .order_by(PromoCode.issued_at.desc(), PromoCode.id.desc())
+            .limit(1)
+        )
+        return self.session.scalars(statement).first()
+
+    def next_active(self, group_id: int) -> int | None:
+        """The group's next code to issue; on PostgreSQL locked, skipping those other workers hold."""
+        statement = (
+            select(PromoCode.id)
+            .where(PromoCode.group_id == group_id, PromoCode.status == "active", PromoCode.blocked.is_(False))
+            .order_by(PromoCode.id)
+            .limit(1)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        return self.session.scalar(statement)
+
+    def claim(
+        self, code_id: int, customer_id: int, issue_key: str, message_id: int | None, now: datetime
+    ) -> bool:
+        """Issue the code if it is still active and unblocked; whether this call got it."""
+        statement = (
+            update(PromoCode)
+            .where(PromoCode.id == code_id, PromoCode.status == "active", PromoCode.blocked.is_(False))
+            .values(
+                status="issued",
+                customer_id=customer_id,
+                issue_key=issue_key,
+                message_id=message_id,
+                issued_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(self.session.execute(statement), "rowcount", 0) or 0) == 1
+
+    def count_issuable(self, group_id: int) -> int:
+        """Active, unblocked codes of the group."""
+        statement = select(func.count()).where(
+            PromoCode.group_id == group_id, PromoCode.status == "active", PromoCode.blocked.is_(False)
+        )
+        return int(self.session.scalar(statement) or 0)
+
+    def first_code(self, group_id: int) -> str | None:
+        return self.session.scalar(select(PromoCode.code).where(PromoCode.group_id == group_id).limit(1))
 
     def search(self, group_id: int, params: PageParams, status: str | None, query: str) -> Page[PromoCode]:
         """A group's codes, the latest added first; `query` finds codes starting with it."""

@@ -8,12 +8,11 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartcomm.kit.time import utcnow
-from smartcomm.models import PromoCode
-from smartcomm.promocodes.issuing import ACTIVE, group_by_code
+from smartcomm.promocodes.issuing import may_issue
+from smartcomm.promocodes.repository import PromoCodeGroupRepository, PromoCodeRepository
 
 # `client.promocode('SPRING')` / `client.promocode("SPRING")` — the issuing macro (not last_promocode).
 ISSUING_MACRO = re.compile(r"""\bclient\s*\.\s*promocode\s*\(\s*(['"])([^'"]{1,64})\1\s*\)""")
@@ -26,14 +25,10 @@ def groups_named_in(texts: Iterable[str]) -> set[str]:
 
 def codes_left(session: Session, group_code: str, now: datetime | None = None) -> int:
     """Codes the group can still issue: active and unblocked, in a group neither blocked nor ended."""
-    group = group_by_code(session, group_code)
-    moment = now or utcnow()
-    if group is None or group.blocked or (group.valid_to is not None and group.valid_to < moment.date()):
+    group = PromoCodeGroupRepository(session).by_code(group_code)
+    if group is None or not may_issue(group, now or utcnow()):
         return 0
-    statement = select(func.count()).where(
-        PromoCode.group_id == group.id, PromoCode.status == ACTIVE, PromoCode.blocked.is_(False)
-    )
-    return int(session.scalar(statement) or 0)
+    return PromoCodeRepository(session).count_issuable(group.id)
 
 
 def recipients_short(session: Session, texts: Iterable[str], recipients: int) -> int:

@@ -36,6 +36,7 @@ from smartcomm.kit.time import ensure_utc
 from smartcomm.models import PromoCodeGroup
 from smartcomm.promocodes import issuing
 from smartcomm.promocodes.redemption import redeem_from_receipts
+from smartcomm.promocodes.repository import PromoCodeGroupRepository
 from smartcomm.promocodes.schemas import GenerateIn, GroupCreate
 from smartcomm.promocodes.service import promocode_service
 from smartcomm.receipts.schemas import ReceiptIn, ReceiptLineIn
@@ -130,7 +131,7 @@ def add_groups(session: Session, actor: Actor, now: datetime, zone: str) -> None
     """Create the groups whose codes are free and generate their codes; a group of the same code that
     exists already is kept as it is."""
     for plan in GROUPS:
-        if issuing.group_by_code(session, plan.code) is None:
+        if PromoCodeGroupRepository(session).by_code(plan.code) is None:
             _create(session, actor, plan, now.astimezone(ZoneInfo(zone)).date(), ZoneInfo(zone))
 
 
@@ -168,7 +169,7 @@ def add_code_history(session: Session, actor: Actor, now: datetime, zone: str) -
 
 
 def _group(session: Session, plan: GroupPlan) -> PromoCodeGroup | None:
-    return issuing.group_by_code(session, plan.code)
+    return PromoCodeGroupRepository(session).by_code(plan.code)
 
 
 # --- giving codes out ----------------------------------------------------------------------------------
