@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bench import (
+    c1_campaigns,
     d1_import,
     http_intake,
     m1_mailing,
@@ -33,7 +34,7 @@ from bench.tiers import TIERS
 from bench.workcopy import work_copy
 from smartcomm.cli.demo import ProgressBars, progress_bars
 
-FIGURES = ("D1", "D2", "D3", "S1", "S2", "S3", "S4", "T1", "T2", "W1", "M1", "M2")
+FIGURES = ("D1", "D2", "D3", "S1", "S2", "S3", "S4", "T1", "T2", "W1", "M1", "M2", "C1", "C2")
 # The S figures share one working copy per backend, measured in this order (see bench/workcopy.py).
 ON_WORK_COPY = {
     "S1": s1_rfm.measure,
@@ -108,6 +109,9 @@ def measure_backend(run: Run, backend: str, only: list[str]) -> list[Figure]:
         figures.extend(m1_mailing.measure(run, backend))
     if "M2" in only:
         figures.extend(m2_snapshot.measure(run, backend))
+    campaigns = [code for code in ("C1", "C2") if code in only]
+    if campaigns:  # databases of their own, with the tier's customers (C2: 300 k at least)
+        figures.extend(c1_campaigns.measure(run, backend, campaigns))
     on_copy = [code for code in ON_WORK_COPY if code in only]
     if on_copy:
         with work_copy(run, backend) as copy:

@@ -85,7 +85,7 @@ def test_the_matrix_matches_the_product_roles() -> None:
     assert all(ROLE_PERMISSIONS[role] - admin <= ROLE_PERMISSIONS[Role.API] for role in Role)
     assert not any(p.startswith("settings") or p == "users.manage" for p in ROLE_PERMISSIONS[Role.ANALYST])
     assert ROLE_PERMISSIONS[Role.API] == {
-        p for p in ROLE_PERMISSIONS[Role.API] if p.startswith(("api.", "mailings."))
+        p for p in ROLE_PERMISSIONS[Role.API] if p.startswith(("api.", "mailings.", "campaigns."))
     }
 
 
@@ -108,6 +108,20 @@ def test_a_marketer_prepares_mailings_and_a_senior_marketer_launches_them() -> N
         Role.API,
     }
     assert holding(Permission.MAILINGS_VIEW) == holding(Permission.MAILINGS_EDIT) | {Role.ANALYST}
+
+
+def test_a_marketer_edits_campaigns_and_a_senior_marketer_activates_them() -> None:
+    def holding(permission: Permission) -> set[Role]:
+        return {role for role, granted in ROLE_PERMISSIONS.items() if permission in granted}
+
+    assert holding(Permission.CAMPAIGNS_ACTIVATE) == {Role.ADMINISTRATOR, Role.SENIOR_MARKETER, Role.API}
+    assert holding(Permission.CAMPAIGNS_EDIT) == {
+        Role.ADMINISTRATOR,
+        Role.SENIOR_MARKETER,
+        Role.MARKETER,
+        Role.API,
+    }
+    assert holding(Permission.CAMPAIGNS_VIEW) == holding(Permission.CAMPAIGNS_EDIT) | {Role.ANALYST}
 
 
 def is_refused_ui(response) -> bool:

@@ -21,6 +21,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from smartcomm import __version__, api, web
 from smartcomm.api.body_limit import BodyLimitMiddleware
+from smartcomm.api.cors import TrackerCorsMiddleware
 from smartcomm.api.deps import public_api
 from smartcomm.api.docs import api_docs_page
 from smartcomm.api.event_intake import EventIntakeRoute
@@ -52,7 +53,11 @@ VENDOR_MOUNTS = {
     "grapesjs-mjml": "grapesjs-mjml/dist",
     "codemirror": "codemirror",
     "font-awesome": "font-awesome",  # the visual editor's (GrapesJS) icons
+    "analytics-next": "@segment/analytics-next/dist/umd",  # the site tracker (Segment's analytics.js)
+    "drawflow": "drawflow/dist",  # the campaign canvas
 }
+# analytics.js loads its lazy parts from `<its CDN>/analytics-next/bundles/`; smartcomm is its CDN.
+ANALYTICS_CHUNKS = ("/analytics-next/bundles", "@segment/analytics-next/dist/umd")
 
 API_DESCRIPTION = """
 REST API of smartcomm. Get a token with `POST /api/v1/token` (a user with the API role), then send
@@ -112,6 +117,7 @@ def create_app(
     app.router.routes.extend(tracking_routes())  # the open pixel and the click redirect: busy, public
     app.include_router(api.build_router())
     app.include_router(api.build_segment_router())
+    app.include_router(api.build_tracker_router())
     app.include_router(api.build_callback_router())
     app.include_router(web.build_router())
     app.add_route("/api/docs", api_docs_page, include_in_schema=False)
@@ -122,6 +128,7 @@ def create_app(
     # then the request limits.
     app.add_middleware(BodyLimitMiddleware, limit=config.api_max_body_bytes)
     app.add_middleware(RateLimitMiddleware, limits=app.state.rate_limits)
+    app.add_middleware(TrackerCorsMiddleware)  # before the limits: a 429 must be readable by the shop's page
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(
         SessionMiddleware,
@@ -165,6 +172,12 @@ def _mount_static(app: FastAPI) -> None:
             StaticFiles(directory=config.node_modules_dir / relative, check_dir=False),
             name=f"vendor-{name}",
         )
+    path, relative = ANALYTICS_CHUNKS
+    app.mount(
+        path,
+        StaticFiles(directory=config.node_modules_dir / relative, check_dir=False),
+        name="analytics-chunks",
+    )
 
 
 def _is_api(request: Request) -> bool:

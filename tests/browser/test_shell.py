@@ -13,6 +13,7 @@ from tests.browser.conftest import check_layout, sign_in, sign_out, snapshot
 MENUS = {
     "administrator": [
         "Customers",
+        "Campaigns",
         "Mass messaging",
         "Promo codes",
         "Polls",
@@ -20,9 +21,17 @@ MENUS = {
         "Templates",
         "Settings",
     ],
-    "senior_marketer": ["Customers", "Mass messaging", "Promo codes", "Polls", "Messages", "Templates"],
-    "marketer": ["Customers", "Mass messaging", "Promo codes", "Polls", "Messages", "Templates"],
-    "analyst": ["Customers", "Mass messaging", "Promo codes", "Polls", "Messages", "Templates"],
+    "senior_marketer": [
+        "Customers",
+        "Campaigns",
+        "Mass messaging",
+        "Promo codes",
+        "Polls",
+        "Messages",
+        "Templates",
+    ],
+    "marketer": ["Customers", "Campaigns", "Mass messaging", "Promo codes", "Polls", "Messages", "Templates"],
+    "analyst": ["Customers", "Campaigns", "Mass messaging", "Promo codes", "Polls", "Messages", "Templates"],
     "designer": ["Templates", "Settings"],
     "operator": ["Customers", "Messages"],
 }

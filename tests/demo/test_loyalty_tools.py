@@ -192,7 +192,11 @@ def test_the_first_run_makes_them_on_a_database_that_commits(live_database: Data
     with session_scope(read_only=True) as session:
         found = groups(session)
         letters = welcome_messages(session)
-        assert letters and given(found["WELCOME"]) == len(letters)
+        held = session.scalars(
+            select(PromoCode.message_id).where(PromoCode.message_id.in_([m.id for m in letters]))
+        )
+        assert letters and len(set(held)) == len(letters)  # (the welcome series' letters hold codes too)
+        assert given(found["WELCOME"]) >= len(letters)
         assert found["BF"].stock == "exhausted"
         assert count(session, PollResponse) > 0
         code = session.scalar(select(PromoCode.code).where(PromoCode.message_id == letters[0].id))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartcomm.imports.runner import import_file, run_file
 from smartcomm.imports.schemas import ImportOptions
-from smartcomm.models import Category, Classifier, Product, ReceiptLine
+from smartcomm.models import Category, Classifier, DomainEvent, Product, ReceiptLine
 from tests.imports.conftest import WriteCsv, add_customers, add_field, counts
 
 HEADER = "sku,name,price,stock,category,category_name,parent_category,url,is_active,custom.brand"
@@ -153,3 +153,26 @@ def test_required_values_and_numbers_are_checked(session: Session, write_csv: Wr
         (3, "name", "a value is required"),
         (3, "price", "expected a number"),
     ]
+
+
+def test_a_file_that_changes_prices_or_stock_announces_it_for_campaign_triggers(
+    session: Session, write_csv: WriteCsv
+) -> None:
+    first = "sku,name,price,stock\nT-1,Green tea,10,5\nC-1,Cookies,5,7\n"
+    assert import_file("products", write_csv(first)).status == "done"
+    before = session.scalar(select(func.max(DomainEvent.id))) or 0
+
+    changed = "sku,name,price,stock\nT-1,Green tea,8.50,5\nC-1,Cookies,5,7\nN-1,New,3,1\n"
+    assert import_file("products", write_csv(changed)).status == "done"
+
+    found = session.scalars(
+        select(DomainEvent).where(DomainEvent.id > before, DomainEvent.kind == "product.changed")
+    ).all()
+    ids = dict(session.execute(select(Product.sku, Product.id)).all())
+    assert [event.payload for event in found] == [
+        {
+            "product_ids": [ids["T-1"]],
+            "fields": ["price"],
+            "changes": [{"product_id": ids["T-1"], "price": ["10.00", "8.50"]}],
+        }
+    ]  # new products and unchanged ones announce nothing

@@ -20,8 +20,9 @@ from fastapi.testclient import TestClient
 from scipy import stats
 from sqlalchemy.orm import Session
 
+from smartcomm.analytics.groups import two_proportion_test, welch_test
 from smartcomm.auth.permissions import Role
-from smartcomm.mailings.groups_report import groups_report_service, two_proportion_test, welch_test
+from smartcomm.mailings.groups_report import groups_report_service
 from smartcomm.mailings.reports import mailing_report_service
 from smartcomm.models import Customer, Mailing
 from tests.factories import make_user

@@ -128,8 +128,10 @@ def test_a_receipt_is_written_with_its_id_and_amount_and_moves_the_segments(sess
     buy(session, olga, "R-1", "123.45")
     session.commit()
 
-    [(kind, customer_id, payload)] = kinds_and_payloads(session, mark)
+    # The receipt's event, then the segment's change the refresh made of it.
+    (kind, customer_id, payload), moved = kinds_and_payloads(session, mark)
     assert (kind, customer_id, payload["customer_ids"]) == ("receipt.written", None, [olga.id])
+    assert (moved[0], moved[2]["segment_id"], moved[2]["entered"]) == ("segment.changed", segment.id, 1)
     [receipt] = payload["receipts"]
     assert {k: receipt[k] for k in ("customer_id", "number", "status", "total", "replaced")} == {
         "customer_id": olga.id,
@@ -141,7 +143,8 @@ def test_a_receipt_is_written_with_its_id_and_amount_and_moves_the_segments(sess
     assert isinstance(receipt["id"], int) and receipt["purchased_at"].startswith("2026-11-20T10:00:00")
     # The segments subscriber took it: Olga is a member, and its checkpoint stands at the event.
     assert current_members(session, segment.id) == {"C0"}
-    assert checkpoint(session, "segments.refresh").last_id == latest_event_id(session)
+    [written] = published(session, "receipt.written", after=mark)
+    assert checkpoint(session, "segments.refresh").last_id == written.id
 
 
 def test_a_group_of_api_events_is_one_event_without_repeats(session: Session) -> None:

@@ -49,6 +49,9 @@ from smartcomm.receipts.schemas import ReceiptIn
 from smartcomm.receipts.service import receipt_service
 from smartcomm.settings.schemas import GeneralSettings
 from smartcomm.settings.service import settings_service
+from tests.campaigns.report_data import write_campaigns
+from tests.loyalty.data import write_bonus_data
+from tests.orders.data import write_orders
 from tests.segments.communications_data import write_ledger
 from tests.segments.promo_poll_data import PromoPolls, write_promo_polls
 
@@ -120,6 +123,7 @@ class DataSet:
     audience_ids: list[int] = field(default_factory=list)
     segment_ids: list[int] = field(default_factory=list)
     mailing_ids: list[int] = field(default_factory=list)
+    campaign_ids: list[int] = field(default_factory=list)
     contexts: list[tuple[str, Any]] = field(default_factory=list)
     promo_polls: PromoPolls = field(default_factory=PromoPolls)
 
@@ -176,6 +180,9 @@ class Builder:
         # Last: the ledger's random draws leave the data above as it was before it existed.
         self.data.mailing_ids = write_ledger(self.session, self.rng, self.data.customer_ids, self.moment)
         self.data.promo_polls = write_promo_polls(self.session, self.rng, self.data.customer_ids, self.moment)
+        write_bonus_data(self.session, self.rng, self.data.customer_ids, self.data.today)
+        write_orders(self.session, self.rng, self.data.customer_ids, self.moment)
+        self.data.campaign_ids = write_campaigns(self.session, self.rng, self.data.customer_ids, self.moment)
         self.session.flush()
         return self.data
 

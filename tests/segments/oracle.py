@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from smartcomm.models import (
     AudienceMember,
+    BonusExpiration,
     Category,
     Container,
     ContainerItem,
@@ -31,9 +32,14 @@ from smartcomm.models import (
     Event,
     EventSource,
     FieldDefinition,
+    Journey,
+    LoyaltyAccount,
     MailingCategory,
     MailingControlMember,
     Message,
+    Order,
+    OrderLine,
+    OrderStatus,
     Poll,
     PollAnswer,
     PollResponse,
@@ -123,6 +129,26 @@ class SentMessage:
 
 
 @dataclass
+class JourneyFact:
+    customer_id: int
+    campaign_id: int
+    status: str
+    entered_at: datetime
+
+
+@dataclass
+class PlacedOrder:
+    """An order with its status codes, whether its statuses let it count in analytics, and its lines."""
+
+    id: int
+    at: datetime
+    total: Decimal
+    codes: dict[str, str | None]
+    counted: bool
+    lines: list[tuple[str, int | None, int | None]]  # sku, product, category
+
+
+@dataclass
 class Facts:
     """Everything a segment can look at, read with one simple query per table."""
 
@@ -154,6 +180,10 @@ class Facts:
     poll_codes: dict[str, int] = field(default_factory=dict)
     poll_responses: dict[int, list[PollResponse]] = field(default_factory=dict)
     poll_answers: dict[int, list[PollAnswer]] = field(default_factory=dict)
+    orders: dict[int, list[PlacedOrder]] = field(default_factory=dict)
+    loyalty_accounts: dict[int, LoyaltyAccount] = field(default_factory=dict)
+    bonus_portions: dict[int, list[BonusExpiration]] = field(default_factory=dict)
+    journeys: dict[int, list[JourneyFact]] = field(default_factory=dict)
 
 
 def load_facts(session: Session) -> Facts:
@@ -210,6 +240,16 @@ def load_facts(session: Session) -> Facts:
         poll_codes={str(p.code): p.id for p in session.scalars(select(Poll))},
         poll_responses=_by_customer(session.scalars(select(PollResponse)), lambda r: r.customer_id),
         poll_answers=_by_customer(session.scalars(select(PollAnswer)), lambda a: a.customer_id),
+        orders=_orders(session),
+        loyalty_accounts={a.customer_id: a for a in session.scalars(select(LoyaltyAccount))},
+        bonus_portions=_by_customer(session.scalars(select(BonusExpiration)), lambda b: b.customer_id),
+        journeys=_by_customer(
+            (
+                JourneyFact(j.customer_id, j.campaign_id, j.status, j.entered_at)
+                for j in session.scalars(select(Journey))
+            ),
+            lambda j: j.customer_id,
+        ),
     )
 
 
@@ -242,6 +282,22 @@ def _paid_lines(session: Session, paid: dict[int, PaidReceipt]) -> dict[int, lis
                 Line(receipt.id, receipt.at, line.product_id, line.category_id, line.amount)
             )
     return lines
+
+
+def _orders(session: Session) -> dict[int, list[PlacedOrder]]:
+    """Orders by customer; an order counts in analytics unless one of its statuses is excluded."""
+    statuses = {s.id: s for s in session.scalars(select(OrderStatus))}
+    lines: dict[int, list[tuple[str, int | None, int | None]]] = defaultdict(list)
+    for line in session.scalars(select(OrderLine).order_by(OrderLine.id)):
+        lines[line.order_id].append((line.sku, line.product_id, line.category_id))
+    orders: dict[int, list[PlacedOrder]] = defaultdict(list)
+    for order in session.scalars(select(Order)):
+        ids = {d: getattr(order, f"{d}_status_id") for d in ("general", "delivery", "payment")}
+        codes = {d: statuses[i].code if i is not None else None for d, i in ids.items()}
+        counted = all(statuses[i].include_in_analytics for i in ids.values() if i is not None)
+        placed = PlacedOrder(order.id, order.created_at, order.total, codes, counted, lines[order.id])
+        orders[order.customer_id].append(placed)
+    return orders
 
 
 def _by_customer(rows: Iterable[Any], customer_of: Callable[[Any], int | None]) -> dict[int, list[Any]]:
@@ -813,6 +869,61 @@ COMMUNICATIONS: dict[str, MetricDef] = {
 }
 
 
+# -- campaigns (journeys and the campaigns' messages)
+
+
+def _campaign_wanted(params: dict[str, Any]) -> int | None:
+    value = params.get("campaign")
+    return None if value in (None, "", "any") else int(value)
+
+
+def _in_period_or_all(oracle: Oracle, moment: datetime | None, raw: Any) -> bool:
+    """A moment in the period; without one, only a period of all time (or none) holds."""
+    if raw is None or raw.get("kind", "all") == "all":
+        return True
+    return moment is not None and oracle.in_period(moment, raw)
+
+
+def _campaign_message(test: Callable[[SentMessage], bool], moment: Callable[[SentMessage], Any]) -> MetricDef:
+    def received(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> bool:
+        wanted = _campaign_wanted(params)
+        return any(
+            m.source_kind == "campaign"
+            and wanted in (None, m.source_id)
+            and test(m)
+            and _in_period_or_all(oracle, moment(m), params.get("period"))
+            for m in oracle.facts.messages.get(customer_id, [])
+        )
+
+    return MetricDef(YESNO, received)
+
+
+def _journeys(under_way: bool) -> MetricDef:
+    def entered(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> bool:
+        wanted = _campaign_wanted(params)
+        return any(
+            wanted in (None, j.campaign_id)
+            and (j.status == "waiting" or not under_way)
+            and _in_period_or_all(oracle, j.entered_at, params.get("period"))
+            for j in oracle.facts.journeys.get(customer_id, [])
+        )
+
+    return MetricDef(YESNO, entered)
+
+
+CAMPAIGNS: dict[str, MetricDef] = {
+    "campaigns.received": _campaign_message(lambda m: m.status in RECEIVED, lambda m: m.handed_over_at),
+    "campaigns.opened": _campaign_message(
+        lambda m: m.opened_at is not None and m.opens > 0, lambda m: m.opened_at
+    ),
+    "campaigns.clicked": _campaign_message(
+        lambda m: m.clicked_at is not None and m.clicks > 0, lambda m: m.clicked_at
+    ),
+    "campaigns.entered": _journeys(under_way=False),
+    "campaigns.in_progress": _journeys(under_way=True),
+}
+
+
 # -- promo codes and polls
 
 
@@ -875,6 +986,98 @@ PROMO_POLLS: dict[str, MetricDef] = {
 }
 
 
+# -- bonuses and points (the loyalty connector)
+
+
+def _bonus_balance(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> Decimal | None:
+    account = oracle.facts.loyalty_accounts.get(customer_id)
+    return None if account is None else account.bonus_balance
+
+
+def _expiring(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> Decimal:
+    """Bonuses expiring from today to `days` days ahead (0: today only), in the project time zone."""
+    last = oracle.today + timedelta(days=int(str(params["days"]).strip()))
+    portions = oracle.facts.bonus_portions.get(customer_id, [])
+    return sum((p.amount for p in portions if oracle.today <= p.expires_on <= last), Decimal("0"))
+
+
+def _points(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> Decimal:
+    account = oracle.facts.loyalty_accounts.get(customer_id)
+    return Decimal(account.points_balance if account else 0)
+
+
+BONUSES: dict[str, MetricDef] = {
+    "bonuses.balance": MetricDef(NUMBER, _bonus_balance, MONEY),
+    "bonuses.expiring": MetricDef(NUMBER, _expiring, MONEY),
+    "bonuses.points_balance": MetricDef(NUMBER, _points, INTEGER),
+}
+
+
+# -- orders
+
+
+def _counted_orders(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> list[PlacedOrder]:
+    return [
+        o
+        for o in oracle.facts.orders.get(customer_id, [])
+        if o.counted and oracle.in_period(o.at, params.get("period"))
+    ]
+
+
+def _in_status(dimension: str) -> MetricDef:
+    def holds(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> bool:
+        raw = params["status"]
+        codes = {str(c).strip() for c in (raw if isinstance(raw, list) else str(raw).split(","))}
+        return any(
+            o.codes[dimension] in codes and oracle.in_period(o.at, params.get("period"))
+            for o in oracle.facts.orders.get(customer_id, [])
+        )
+
+    return MetricDef(YESNO, holds)
+
+
+def _orders_with(
+    matches: Callable[[Oracle, tuple[str, int | None, int | None], Any], bool], name: str
+) -> MetricDef:
+    def count(oracle: Oracle, customer_id: int, params: dict[str, Any]) -> Decimal:
+        orders = _counted_orders(oracle, customer_id, params)
+        return Decimal(sum(1 for o in orders if any(matches(oracle, ln, params[name]) for ln in o.lines)))
+
+    return MetricDef(NUMBER, count, INTEGER)
+
+
+def _ordered_product(oracle: Oracle, line: tuple[str, int | None, int | None], wanted: Any) -> bool:
+    if isinstance(wanted, int) or str(wanted).isdigit():
+        return line[1] == int(wanted)
+    return line[0] == str(wanted)
+
+
+def _ordered_category(oracle: Oracle, line: tuple[str, int | None, int | None], wanted: Any) -> bool:
+    return line[2] in oracle.subtree(wanted)
+
+
+def _order_times(oracle: Oracle, customer_id: int) -> list[datetime]:
+    return [o.at for o in _counted_orders(oracle, customer_id, {})]
+
+
+ORDERS: dict[str, MetricDef] = {
+    "orders.count": MetricDef(NUMBER, lambda o, cid, p: Decimal(len(_counted_orders(o, cid, p))), INTEGER),
+    "orders.amount": MetricDef(
+        NUMBER, lambda o, cid, p: sum((x.total for x in _counted_orders(o, cid, p)), Decimal("0")), MONEY
+    ),
+    "orders.first_date": MetricDef(DATETIME, lambda o, cid, p: min(_order_times(o, cid), default=None)),
+    "orders.last_date": MetricDef(DATETIME, lambda o, cid, p: max(_order_times(o, cid), default=None)),
+    "orders.days_since_last": MetricDef(
+        NUMBER, lambda o, cid, p: _number(o.days_since(max(_order_times(o, cid), default=None))), INTEGER
+    ),
+    "orders.general_status": _in_status("general"),
+    "orders.delivery_status": _in_status("delivery"),
+    "orders.payment_status": _in_status("payment"),
+    "orders.product_count": _orders_with(_ordered_product, "product"),
+    "orders.category_count": _orders_with(_ordered_category, "category"),
+}
+
+
 METRICS: dict[str, MetricDef] = {
     **{f"profile.{name}": _profile_text(name) for name in PROFILE_TEXT},
     "profile.gender": MetricDef(CHOICE, lambda o, cid, p: _customer(o, cid).gender),
@@ -927,5 +1130,8 @@ METRICS: dict[str, MetricDef] = {
     "rfm.m": _rfm(2),
     "rfm.scored": MetricDef(YESNO, lambda o, cid, p: cid in o.facts.rfm),
     **COMMUNICATIONS,
+    **CAMPAIGNS,
     **PROMO_POLLS,
+    **ORDERS,
+    **BONUSES,
 }

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from hypothesis import strategies as st
 
 from smartcomm.segments.rules import SegmentRules
+from tests.orders.data import STATUS_CODES
 from tests.segments.dataset import CUSTOM_FIELDS, EVENT_NAMES, NAMES, SECTIONS, DataSet
 from tests.segments.oracle import (
     CHOICE,
@@ -61,11 +62,24 @@ PARAMS: dict[str, tuple[str, ...]] = {
     "communications.count": ("channel", "period"),
     "communications.days_since_last": ("channel",),
     "communications.control_group": ("mailing!",),
+    "campaigns.received": ("campaign", "period"),
+    "campaigns.opened": ("campaign", "period"),
+    "campaigns.clicked": ("campaign", "period"),
+    "campaigns.entered": ("campaign", "period"),
+    "campaigns.in_progress": ("campaign",),
     "promocodes.issued_count": ("group", "period"),
     "promocodes.issued_from_group": ("group!", "period"),
     "promocodes.redeemed": ("group", "period"),
     "polls.took": ("poll!", "period"),
     "polls.chose": ("poll!", "question!", "row", "options!", "period"),
+    "orders.count": ("period",),
+    "orders.amount": ("period",),
+    "orders.general_status": ("status!", "period"),
+    "orders.delivery_status": ("status!", "period"),
+    "orders.payment_status": ("status!", "period"),
+    "orders.product_count": ("product!", "period"),
+    "orders.category_count": ("category!", "period"),
+    "bonuses.expiring": ("days!",),
 }
 # A question of the data sets' polls with its options, and the matrix rows (none for other questions).
 POLL_CHOICES = (
@@ -193,10 +207,18 @@ class RuleDrawer:
             "audience": lambda: self.pick(ds.audience_ids),
             "segment": lambda: self.pick(ds.segment_ids),
             "mailing": lambda: self.pick([*ds.mailing_ids, str(ds.mailing_ids[0])]),
+            "campaign": lambda: self.pick([*ds.campaign_ids, str(ds.campaign_ids[0])]),
             "group": lambda: self.pick([*ds.promo_polls.groups, *ds.promo_polls.groups.values()]),
             "poll": lambda: self.pick([*ds.promo_polls.polls, *ds.promo_polls.polls.values()]),
+            "status": self.status_codes,
+            "days": lambda: self.pick((0, 1, "3", 7, " 8", 30, 400)),
         }
         return pickers[name]()
+
+    def status_codes(self) -> Any:
+        """One or two order status codes, as a list or as text with a comma."""
+        codes = sorted({self.pick(STATUS_CODES) for _ in range(self.integer(1, 2))})
+        return codes if self.boolean() else ",".join(codes)
 
     def poll_choice(self) -> dict[str, Any]:
         """A question of one poll, a row when it is a matrix (sometimes), and some of its options."""

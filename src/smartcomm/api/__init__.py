@@ -8,13 +8,17 @@ from smartcomm.api.idempotency import protect_writes
 from smartcomm.api.routes import (
     audiences,
     audit,
+    campaign_reports,
+    campaigns,
     catalog,
     containers,
     customers,
     events,
+    loyalty,
     mailing_reports,
     mailings,
     messages,
+    orders,
     polls,
     promocodes,
     receipts,
@@ -23,6 +27,7 @@ from smartcomm.api.routes import (
     segments,
     templates,
     token,
+    tracker,
 )
 from smartcomm.api.schemas import COMMON_ERRORS, error_responses
 from smartcomm.kit.routing import PrefixRouter
@@ -48,8 +53,12 @@ def build_router() -> APIRouter:
         messages,
         mailings,
         mailing_reports,
+        campaign_reports,
         promocodes,
         polls,
+        campaigns,
+        orders,
+        loyalty,
     ):
         router.include_router(module.router)
     return protect_writes(router)
@@ -58,6 +67,12 @@ def build_router() -> APIRouter:
 def build_segment_router() -> APIRouter:
     """The Segment-spec intake lives at /v1 so that stock Segment and RudderStack SDKs reach it unchanged."""
     return segment.router
+
+
+def build_tracker_router() -> APIRouter:
+    """What the site tracker calls at /v1 besides the intake: its project settings, the short paths
+    analytics.js posts to, and the pop-up script's calls."""
+    return tracker.router
 
 
 def build_callback_router() -> APIRouter:

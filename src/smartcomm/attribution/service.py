@@ -14,7 +14,7 @@ cannot disagree, and running it twice changes nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -175,13 +175,19 @@ class AttributionService:
     def per_day(self, session: Session, source_kind: str, source_id: int | None) -> list[AttributionDay]:
         """Credited receipts and their amount per day of the project time zone, oldest first."""
         zone = settings_service.read(session, GeneralSettings).time_zone
-        days: dict[date, list[Decimal]] = defaultdict(list)
-        for purchased_at, amount in AttributionRepository(session).credited_purchases(source_kind, source_id):
-            days[to_zone(purchased_at, zone).date()].append(amount)
-        return [
-            AttributionDay(day=day, receipts=len(amounts), amount=sum(amounts, Decimal("0.00")))
-            for day, amounts in sorted(days.items())
-        ]
+        return per_day_of(AttributionRepository(session).credited_purchases(source_kind, source_id), zone)
+
+
+def per_day_of(purchases: Iterable[tuple[datetime, Decimal]], zone: str) -> list[AttributionDay]:
+    """(purchased_at, amount) of credited receipts as receipts and amount per day of the zone, oldest
+    first (reports that narrow the receipts down share the grouping)."""
+    days: dict[date, list[Decimal]] = defaultdict(list)
+    for purchased_at, amount in purchases:
+        days[to_zone(purchased_at, zone).date()].append(amount)
+    return [
+        AttributionDay(day=day, receipts=len(amounts), amount=sum(amounts, Decimal("0.00")))
+        for day, amounts in sorted(days.items())
+    ]
 
 
 def _batches(next_ids: Callable[[int], list[int]]) -> Iterator[list[int]]:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from smartcomm.audiences.repository import AudienceImportRepository, AudienceRepository
 from smartcomm.audiences.schemas import NAME_LENGTH, AudienceIn, IdType, ImportMode, ImportRequest, Unmatched
-from smartcomm.audiences.service import OBJECT_TYPE, audience_service
+from smartcomm.audiences.service import OBJECT_TYPE, announce_change, audience_service
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service
 from smartcomm.config import config
@@ -332,6 +332,11 @@ class ImportRun:
             tally.already_members += mentions - int(is_new)
         now = utcnow()
         self.members.insert_members([{"audience_id": a, "customer_id": c, "added_at": now} for a, c in new])
+        added: dict[int, list[int]] = {}
+        for audience_id, customer_id in new:
+            added.setdefault(audience_id, []).append(customer_id)
+        for audience_id, customer_ids in sorted(added.items()):
+            announce_change(self.session, audience_id, added=customer_ids)
 
     def _finish(self) -> None:
         self.lease.confirm(self.session)

@@ -73,21 +73,38 @@ class AudienceRepository(Repository[Audience]):
 
     def add_selected(self, audience_id: int, customer_ids: Select[Any], now: datetime) -> int:
         """Add every customer `customer_ids` selects who is not a member yet; returns how many were added."""
+        statement = self._adding(audience_id, customer_ids, now)
+        # Row counts of INSERT are kept only on request (PostgreSQL would report -1 otherwise).
+        return _rowcount(self.session.execute(statement, execution_options={"preserve_rowcount": True}))
+
+    def add_selected_ids(self, audience_id: int, customer_ids: Select[Any], now: datetime) -> list[int]:
+        """`add_selected`, returning the ids of the customers added (for the `audience.changed` event)."""
+        statement = self._adding(audience_id, customer_ids, now).returning(AudienceMember.customer_id)
+        return list(self.session.scalars(statement))
+
+    def _adding(self, audience_id: int, customer_ids: Select[Any], now: datetime) -> Any:
         chosen = customer_ids.subquery()
         already = exists().where(
             AudienceMember.audience_id == audience_id, AudienceMember.customer_id == chosen.c[0]
         )
         rows = select(literal(audience_id), chosen.c[0], literal(now, UTCDateTime())).where(~already)
-        statement = insert(AudienceMember).from_select(["audience_id", "customer_id", "added_at"], rows)
-        # Row counts of INSERT are kept only on request (PostgreSQL would report -1 otherwise).
-        return _rowcount(self.session.execute(statement, execution_options={"preserve_rowcount": True}))
+        return insert(AudienceMember).from_select(["audience_id", "customer_id", "added_at"], rows)
 
     def remove_selected(self, audience_id: int, customer_ids: Select[Any]) -> int:
         """Remove every member `customer_ids` selects; returns how many were removed."""
-        statement = delete(AudienceMember).where(
+        statement = self._removing(audience_id, customer_ids)
+        return _rowcount(self.session.execute(statement, execution_options={"synchronize_session": False}))
+
+    def remove_selected_ids(self, audience_id: int, customer_ids: Select[Any]) -> list[int]:
+        """`remove_selected`, returning the ids of the customers removed."""
+        statement = self._removing(audience_id, customer_ids).returning(AudienceMember.customer_id)
+        return list(self.session.scalars(statement, execution_options={"synchronize_session": False}))
+
+    @staticmethod
+    def _removing(audience_id: int, customer_ids: Select[Any]) -> Any:
+        return delete(AudienceMember).where(
             AudienceMember.audience_id == audience_id, AudienceMember.customer_id.in_(customer_ids)
         )
-        return _rowcount(self.session.execute(statement, execution_options={"synchronize_session": False}))
 
     def insert_members(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert (audience_id, customer_id, added_at) rows in one statement; a pair that exists is kept."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service, diff
 from smartcomm.customers.repository import chunks
 from smartcomm.kit.errors import Conflict, FieldError, NotFound
+from smartcomm.kit.outbox import CUSTOMER_IDS_LIMIT, publish
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import utcnow
 from smartcomm.models import Audience, Customer, Segment
@@ -30,6 +31,7 @@ from smartcomm.segments.service import segment_service
 
 OBJECT_TYPE = "audience"
 AUDIENCE_METRIC = "audiences.member"
+AUDIENCE_CHANGED = "audience.changed"
 
 
 def audiences_in_rules(rules: dict[str, Any]) -> set[int]:
@@ -40,6 +42,21 @@ def audiences_in_rules(rules: dict[str, Any]) -> set[int]:
         if condition.metric == AUDIENCE_METRIC and audience_id is not None and audience_id.isdigit():
             found.add(int(audience_id))
     return found
+
+
+def announce_change(
+    session: Session, audience_id: int, added: Collection[int] = (), removed: Collection[int] = ()
+) -> None:
+    """One `audience.changed` for a change of an audience's members (campaign triggers enter on it): the
+    customers added and removed — only their numbers, with `many_customers`, past the outbox's limit."""
+    if not added and not removed:
+        return
+    payload: dict[str, Any] = {"audience_id": audience_id}
+    if len(added) + len(removed) > CUSTOMER_IDS_LIMIT:
+        payload |= {"added_count": len(added), "removed_count": len(removed)}
+    else:
+        payload |= {"added": sorted(added), "removed": sorted(removed)}
+    publish(session, AUDIENCE_CHANGED, customer_ids=[*added, *removed], payload=payload)
 
 
 class AudienceService:
@@ -132,7 +149,9 @@ class AudienceService:
         """Add every current member of a segment who is not in the audience yet (one INSERT … SELECT)."""
         audience, segment = self.get(session, audience_id), segment_service.get(session, segment_id)
         repository = AudienceRepository(session)
-        added = repository.add_selected(audience.id, current_members_of_segment(segment.id), utcnow())
+        ids = repository.add_selected_ids(audience.id, current_members_of_segment(segment.id), utcnow())
+        announce_change(session, audience.id, added=ids)
+        added = len(ids)
         count = self._recount(session, audience)
         self._audit_members(
             session,
@@ -148,9 +167,11 @@ class AudienceService:
     ) -> SegmentChange:
         """Remove every current member of a segment from the audience (one DELETE)."""
         audience, segment = self.get(session, audience_id), segment_service.get(session, segment_id)
-        removed = AudienceRepository(session).remove_selected(
+        ids = AudienceRepository(session).remove_selected_ids(
             audience.id, current_members_of_segment(segment.id)
         )
+        announce_change(session, audience.id, removed=ids)
+        removed = len(ids)
         count = self._recount(session, audience)
         self._audit_members(
             session,
@@ -167,11 +188,13 @@ class AudienceService:
         """Add customers named by external or platform ids; unknown ids are reported, not added."""
         audience, repository = self.get(session, audience_id), AudienceRepository(session)
         found, unknown = self._resolve(session, data)
-        added, now = 0, utcnow()
+        ids: list[int] = []
+        now = utcnow()
         for part in chunks(sorted(found)):
-            added += repository.add_selected(
-                audience.id, select(Customer.id).where(Customer.id.in_(part)), now
-            )
+            chosen = select(Customer.id).where(Customer.id.in_(part))
+            ids += repository.add_selected_ids(audience.id, chosen, now)
+        announce_change(session, audience.id, added=ids)
+        added = len(ids)
         count = self._recount(session, audience)
         counts = {
             "added": added,
@@ -190,11 +213,13 @@ class AudienceService:
         """Remove customers named by external or platform ids; ids of no customer are reported."""
         audience, repository = self.get(session, audience_id), AudienceRepository(session)
         found, unknown = self._resolve(session, data)
-        removed = 0
+        ids: list[int] = []
         for part in chunks(sorted(found)):
-            removed += repository.remove_selected(
+            ids += repository.remove_selected_ids(
                 audience.id, select(Customer.id).where(Customer.id.in_(part))
             )
+        announce_change(session, audience.id, removed=ids)
+        removed = len(ids)
         count = self._recount(session, audience)
         counts = {
             "removed": removed,

@@ -65,10 +65,18 @@ class Permission(StrEnum):
     MAILINGS_LAUNCH = "mailings.launch"
     # Promo codes and polls: seeing groups, codes, polls and their reports; and changing them (adding and
     # generating codes, redeeming, blocking; editing polls).
+    # Trigger campaigns: seeing them and their reports, editing drafts, and activating or suspending
+    # (Senior marketers, like launching a mailing).
+    CAMPAIGNS_VIEW = "campaigns.view"
+    CAMPAIGNS_EDIT = "campaigns.edit"
+    CAMPAIGNS_ACTIVATE = "campaigns.activate"
     PROMOCODES_VIEW = "promocodes.view"
     PROMOCODES_EDIT = "promocodes.edit"
     POLLS_VIEW = "polls.view"
     POLLS_EDIT = "polls.edit"
+    # Awarding points and asking the loyalty system for bonuses by hand on a customer's profile (Senior
+    # marketers): both give customers something of value.
+    LOYALTY_OPERATE = "loyalty.operate"
     SETTINGS_VIEW = "settings.view"
     SETTINGS_EDIT = "settings.edit"
     USERS_MANAGE = "users.manage"
@@ -94,6 +102,8 @@ _MARKETER = frozenset(
         Permission.MESSAGES_SIMULATE,
         Permission.MAILINGS_VIEW,
         Permission.MAILINGS_EDIT,
+        Permission.CAMPAIGNS_VIEW,
+        Permission.CAMPAIGNS_EDIT,
         Permission.PROMOCODES_VIEW,
         Permission.PROMOCODES_EDIT,
         Permission.POLLS_VIEW,
@@ -103,7 +113,8 @@ _MARKETER = frozenset(
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(p for p in Permission if not p.startswith("api.")),
-    Role.SENIOR_MARKETER: _MARKETER | {Permission.MAILINGS_LAUNCH},
+    Role.SENIOR_MARKETER: _MARKETER
+    | {Permission.MAILINGS_LAUNCH, Permission.CAMPAIGNS_ACTIVATE, Permission.LOYALTY_OPERATE},
     Role.MARKETER: _MARKETER,
     Role.ANALYST: frozenset(
         {
@@ -116,6 +127,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TEMPLATES_VIEW,
             Permission.MESSAGES_VIEW,
             Permission.MAILINGS_VIEW,
+            Permission.CAMPAIGNS_VIEW,
             Permission.PROMOCODES_VIEW,
             Permission.POLLS_VIEW,
         }
@@ -133,7 +145,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     # Integrations read and write through the API; they may also prepare and launch mailings (an ERP or a
-    # CMS starting a campaign), which the staff roles do in the interface.
+    # CMS starting a campaign) and build and activate trigger campaigns, which the staff roles do in the
+    # interface.
     Role.API: frozenset(
         {
             Permission.API_READ,
@@ -141,6 +154,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MAILINGS_VIEW,
             Permission.MAILINGS_EDIT,
             Permission.MAILINGS_LAUNCH,
+            Permission.CAMPAIGNS_VIEW,
+            Permission.CAMPAIGNS_EDIT,
+            Permission.CAMPAIGNS_ACTIVATE,
         }
     ),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from smartcomm.catalog.tree import CategoryTree
 from smartcomm.fields.repository import FieldRepository
 from smartcomm.fields.values import clean_custom_values
 from smartcomm.kit.errors import FieldError, InvalidInput, NotFound
+from smartcomm.kit.outbox import publish
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.models import Category, Classifier, Product, Store
 
@@ -115,6 +117,7 @@ class CatalogService:
         existing = _products(repository, _grouped(classifiers, [item.sku for item in items]))
         categories = _categories(repository, _grouped(classifiers, [item.category for item in items]))
         batch: Upserts[tuple[int, str], Product] = Upserts()
+        before = {key: (product.price, product.stock) for key, product in existing.items()}
         errors: list[FieldError] = []
         for index, (item, classifier) in enumerate(zip(items, classifiers, strict=True)):
             key = (classifier.id, item.sku)
@@ -130,6 +133,7 @@ class CatalogService:
         session.add_all(batch.new_rows())
         session.flush()
         linked = self._link_receipt_lines(repository, batch)
+        _publish_changes(session, before, batch)
         counts = batch.counts()
         _record_batch(session, actor, "product_batch", f"{len(batch.rows)} products", counts, linked)
         codes = {classifier.id: classifier.code for classifier in classifiers}
@@ -200,6 +204,51 @@ class CatalogService:
         # Receipt lines resolve SKUs in the main catalogue only, so only its products can claim them.
         system = repository.system_classifier()
         return repository.link_receipt_lines(system.id, [sku for cid, sku in batch.rows if cid == system.id])
+
+
+def _publish_changes(
+    session: Session,
+    before: dict[tuple[int, str], tuple[Decimal | None, Decimal | None]],
+    batch: Upserts[tuple[int, str], Product],
+) -> None:
+    """`product.changed` for the stored products whose price or stock the batch changed."""
+    rows = []
+    for key, (price, stock) in before.items():
+        product = batch.rows[key]
+        rows.append(PriceStock(product.id, price, stock, product.price, product.stock))
+    publish_product_changes(session, rows)
+
+
+@dataclass(frozen=True)
+class PriceStock:
+    """A stored product's price and stock before and after a write."""
+
+    product_id: int
+    old_price: Decimal | None
+    old_stock: Decimal | None
+    price: Decimal | None
+    stock: Decimal | None
+
+
+def publish_product_changes(session: Session, rows: Sequence[PriceStock]) -> None:
+    """One `product.changed` for the products whose price or stock changed (campaign triggers on prices
+    and stock listen to it); nothing when none did. Used by the catalogue API and the products import."""
+    changes = []
+    for row in rows:
+        pairs = (("price", row.old_price, row.price), ("stock", row.old_stock, row.stock))
+        change = {name: [_text(name, old), _text(name, new)] for name, old, new in pairs if old != new}
+        if change:
+            changes.append({"product_id": row.product_id, **change})
+    if changes:
+        fields = sorted({name for change in changes for name in change if name != "product_id"})
+        payload = {"product_ids": [change["product_id"] for change in changes], "fields": fields}
+        publish(session, "product.changed", payload=payload | {"changes": changes})
+
+
+def _text(name: str, value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return f"{value:.2f}" if name == "price" else f"{value.normalize():f}"
 
 
 def _grouped(classifiers: Sequence[Classifier], values: Sequence[str | None]) -> dict[int, list[str]]:

@@ -25,6 +25,7 @@ from smartcomm.delivery.outbox_queries import Communications, communications
 from smartcomm.fields.repository import FieldRepository
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.time import ensure_utc
+from smartcomm.loyalty.profile import LoyaltyCard, loyalty_card
 from smartcomm.models import (
     Audience,
     AudienceMember,
@@ -222,6 +223,7 @@ class Profile:
     communications: Communications | None = None
     promo_codes: list[IssuedCode] = field(default_factory=list)
     polls: list[TakenPoll] = field(default_factory=list)
+    loyalty: LoyaltyCard | None = None
 
 
 class ProfileRepository:
@@ -383,6 +385,7 @@ class ProfileService:
             communications=communications(session, customer.id, pages.communications),
             promo_codes=PromoPollsRepository(session).issued_codes(customer.id),
             polls=taken_polls(session, customer.id),
+            loyalty=loyalty_card(session, customer.id),
         )
 
     def section(

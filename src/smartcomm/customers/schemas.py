@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from smartcomm.kit.errors import InvalidInput
 from smartcomm.kit.time import known_time_zones
 from smartcomm.kit.types import InputModel
+from smartcomm.loyalty.schemas import MAX_EXPIRING_PORTIONS, BonusAmount, ExpiringBonusIn
 
 Channel = Literal["email", "sms", "viber", "push"]
 SubscriptionValue = Literal["Y", "N", "ND"]
@@ -50,6 +51,13 @@ class CustomerFields(InputModel):
     phone: str | None = Field(default=None, max_length=32)
     permissions: ChannelPermissions | None = None
     custom: dict[str, Any] = Field(default_factory=dict, description="Custom fields by code")
+    # Bonus data of the loyalty system (stored by `loyalty.bonuses`, read at /customers/{id}/bonuses).
+    bonus_balance: BonusAmount | None = Field(default=None, description="The bonus balance; null clears it")
+    expiring_bonuses: list[ExpiringBonusIn] | None = Field(
+        default=None,
+        max_length=MAX_EXPIRING_PORTIONS,
+        description="Bonuses expiring, by day; replaces those stored as a whole ([] or null: none expire)",
+    )
 
     @field_validator("gender")
     @classmethod

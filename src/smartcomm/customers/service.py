@@ -27,6 +27,9 @@ from smartcomm.fields.values import clean_custom_values
 from smartcomm.kit.errors import FieldError, InvalidInput, NotFound
 from smartcomm.kit.outbox import publish
 from smartcomm.kit.pagination import Page, PageParams
+from smartcomm.kit.time import utcnow
+from smartcomm.loyalty.bonuses import apply_bonus_data, bonus_update, merged_bonus
+from smartcomm.loyalty.schemas import BonusUpdate
 from smartcomm.models import Customer, MailingCategory, PushToken
 from smartcomm.models.customers import CHANNELS
 from smartcomm.settings.schemas import GeneralSettings
@@ -113,6 +116,20 @@ def publish_change(
     publish_consent(session, actor, [consent_change(customer, changes)])
 
 
+def _bonus_of(data: CustomerIn) -> BonusUpdate:
+    return bonus_update(data.model_fields_set, data.bonus_balance, data.expiring_bonuses)
+
+
+def _bonuses_of(items: Sequence[CustomerIn], customers: dict[str, Customer]) -> dict[int, BonusUpdate]:
+    """The bonus data of a batch by customer id; a customer sent twice keeps what the later item sent."""
+    found: dict[int, BonusUpdate] = {}
+    for item in items:
+        update, customer_id = _bonus_of(item), customers[item.external_id].id
+        if not update.is_empty:
+            found[customer_id] = merged_bonus(found.get(customer_id), update)
+    return found
+
+
 @dataclass
 class IntakeContext:
     """What every customer write of one request needs, read once."""
@@ -175,14 +192,15 @@ class CustomerService:
             repository.add(customer)
         session.flush()
         changes = diff(before, snapshot(customer))
-        if changes:
+        bonus = apply_bonus_data(session, {customer.id: _bonus_of(data)}, utcnow()).get(customer.id, {})
+        if changes or bonus:
             audit_service.record(
                 session,
                 actor,
                 object_type=OBJECT_TYPE,
                 object_id=customer.id,
                 action="create" if created else "update",
-                changes=changes,
+                changes=changes | bonus,
                 object_label=customer.full_name,
             )
         publish_change(session, actor, customer, changes, created=created)
@@ -210,13 +228,15 @@ class CustomerService:
         session.flush()
         outcomes = [UpsertOutcome(id=c.id, external_id=key, created=key in new) for key, c in touched.items()]
         created_count = sum(1 for o in outcomes if o.created)
+        bonus = apply_bonus_data(session, _bonuses_of(items, touched), utcnow())
+        counted = {"created": [None, created_count], "updated": [None, len(outcomes) - created_count]}
         audit_service.record(
             session,
             actor,
             object_type="customer_batch",
             object_id=f"{len(outcomes)} customers",
             action="upsert",
-            changes={"created": [None, created_count], "updated": [None, len(outcomes) - created_count]},
+            changes=counted | ({"bonus_changed": [None, len(bonus)]} if bonus else {}),
         )
         created_ids = [outcome.id for outcome in outcomes if outcome.created]
         customer_ids = [outcome.id for outcome in outcomes]

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from smartcomm.delivery.ledger import HANDED_OVER, Status
-from smartcomm.kit.bulk import insert_rows
+from smartcomm.kit.bulk import chunked, insert_rows
 from smartcomm.models import (
     Customer,
     MailingCategory,
@@ -44,11 +44,6 @@ PRIORITIES_FIRST = (2, 1, 0)
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 EVENTS: Table = MessageEvent.__table__  # type: ignore[assignment]
 CONTENTS: Table = MessageContent.__table__  # type: ignore[assignment]
-
-
-def chunked(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 class LedgerRepository:

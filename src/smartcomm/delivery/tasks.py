@@ -5,18 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from smartcomm.config import config
 from smartcomm.delivery import cascade, simulation
 from smartcomm.delivery import confirmation as _confirmation  # noqa: F401 (registers the double opt-in check)
 from smartcomm.delivery.dispatch import Dispatcher
 from smartcomm.kit.db import session_scope
-from smartcomm.kit.jobs import huey
+from smartcomm.kit.jobs import Lane, huey
+
+# Sending a mass of messages keeps dispatchers busy for minutes. They hold at most all of a worker's
+# threads but two: one for the campaigns' journey walker, one for short jobs (a receipt's triggers).
+_senders = Lane(config.worker_threads - 2, lambda: queue_dispatch())
 
 
 @huey.task(name="delivery.dispatch")
 def dispatch() -> int:
     """Send every due message, batch after batch (woken after a commit that planned messages, when a
     retry is due, and every minute for messages deferred to a window)."""
-    return Dispatcher().run()
+    return _senders.run(lambda: Dispatcher().run())
+
+
+def queue_dispatch() -> None:
+    dispatch()
 
 
 @huey.task(name="delivery.cascade_check")

@@ -3,8 +3,10 @@
 Blocks of customers are made (in worker processes for a big load, see `workers.py`) with their
 profile, staged receipts and behaviour; the customers' purchase aggregates are computed on the way
 (paid receipts only, average rounded half up, exactly as `CustomerRepository.refresh_aggregates`
-computes them). The writer writes the blocks in order, table by table. Every customer draws from a
-random stream of their own, so neither the block size nor the number of processes changes the data.
+computes them). The writer writes the blocks in order, table by table. Once the receipts are in, a share
+of the online purchases is placed as orders (`orders`) and the loyalty system's bonus data are written
+from them (`bonuses`). Every customer draws from a random stream of their own, so neither the block size
+nor the number of processes changes the data.
 
 A committing load (the command line and the benchmarks hand it a `checkpoint`, their session's commit)
 checkpoints after the reference data, every block and every rebuilt index, so the transaction and
@@ -27,9 +29,11 @@ from sqlalchemy.orm import Session
 
 from smartcomm.audit.actor import Actor
 from smartcomm.audit.service import audit_service
+from smartcomm.demo.bonuses import add_bonuses
 from smartcomm.demo.bulk import BulkWriter, Deferred
 from smartcomm.demo.calendar import Calendar
 from smartcomm.demo.formats import Formats
+from smartcomm.demo.orders import add_orders
 from smartcomm.demo.people import NamePools, habit
 from smartcomm.demo.progress import Progress, SilentProgress
 from smartcomm.demo.reference import load_catalogue, load_stores
@@ -83,7 +87,8 @@ class DemoOptions:
 class DemoSummary:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    stages: dict[str, float] = field(default_factory=dict)  # wall seconds: reference, rows, indexes, finish
+    # wall seconds: reference, rows, indexes, orders (and bonus data), finish
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def generate(
@@ -104,11 +109,12 @@ def generate(
         raise NotEmpty(
             f"The base already holds {existing} customers; demo data is only loaded into an empty base"
         )
-    run = _Run(session, repository, options, progress or SilentProgress(), checkpoint)
+    actor = actor or Actor.system("demo data")
+    run = _Run(session, repository, options, progress or SilentProgress(), checkpoint, actor)
     summary = run.execute()
     audit_service.record(
         session,
-        actor or Actor.system("demo data"),
+        actor,
         object_type="import",
         object_id="demo",
         action="import",
@@ -127,8 +133,10 @@ class _Run:
         options: DemoOptions,
         progress: Progress,
         checkpoint: Callable[[], None] | None,
+        actor: Actor,
     ) -> None:
         self.session = session
+        self.actor = actor
         self.repository = repository
         self.options = options
         self.progress = progress
@@ -166,6 +174,8 @@ class _Run:
         self.writer.build_structures(deferred, self.progress, self.checkpoint)
         self.writer.reset_sort_settings()
         self.lap("indexes")
+        self._commerce(world)
+        self.lap("orders")
         self.writer.unstage()
         self.writer.finish(list(TABLES.values()))
         self.lap("finish")
@@ -194,6 +204,20 @@ class _Run:
         for name in TABLES:
             self.counts[name] += block.count(name)
             self.progress.advance(name, block.count(name))
+
+    def _commerce(self, world: World) -> None:
+        """The online purchases placed as orders, and the bonus data of the loyalty system: both made from
+        the receipts written."""
+        now = datetime.fromtimestamp(self.now, UTC)
+        self.progress.begin("orders", None)
+        orders = add_orders(
+            self.session, self.actor, self.options.customers, now, world.pools.streets, self.options.seed
+        )
+        balances, portions = add_bonuses(self.session, self.calendar.as_of, self.options.seed)
+        self.counts |= {"orders": orders, "loyalty_accounts": balances, "bonus_expirations": portions}
+        self.progress.advance("orders", orders)
+        self.progress.end("orders")
+        self.checkpoint()
 
     def _restore_after_failure(self, deferred: Deferred) -> None:
         """A committing load keeps the blocks it committed (a rerun refuses the non-empty base) and

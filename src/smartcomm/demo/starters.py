@@ -1,6 +1,6 @@
 """What a new installation shows on its first start: a few example segments, a first RFM calculation,
-example templates of every channel, a few sample messages in the Outbox and three months of mailings
-(`demo.communications`).
+example templates of every channel, a few sample messages in the Outbox, three months of mailings
+(`demo.communications`) and the trigger campaigns with their past (`demo.communications.campaigns`).
 
 Without them the Segments, RFM, Templates and Outbox pages of a fresh demo would be empty until someone
 made something. They belong to the demo retailer, a Russian chain, and are named in Russian like its
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from smartcomm.audit.actor import Actor
 from smartcomm.datasettings.mailing_categories import MailingCategoryRepository
 from smartcomm.demo.communications import add_communications
+from smartcomm.demo.communications.campaigns import add_campaigns
 from smartcomm.demo.example_templates import add_example_templates
 from smartcomm.demo.sample_messages import send_sample_messages
 from smartcomm.rfm.service import rfm_service
@@ -75,26 +76,34 @@ def example_segments(promotions_id: int | None) -> list[SegmentIn]:
 
 @dataclass(frozen=True)
 class Starters:
-    """What the starters hold: example segments and templates, sample messages in the ledger, and the
-    mailings of the history of communication."""
+    """What the starters hold: example segments and templates, sample messages in the ledger, the
+    mailings of the history of communication and the trigger campaigns."""
 
     segments: int
     templates: int
     messages: int
     mailings: int = 0
+    campaigns: int = 0
 
 
 def add_starters(session: Session, actor: Actor) -> Starters:
     """Create what is missing of the example segments (the worker builds them), the first RFM calculation
     and the example templates, send the sample messages (the worker dispatches them after the commit),
-    and make the history of communication of the last three months."""
+    and make the history of communication of the last three months and the trigger campaigns."""
     segments = add_example_segments(session, actor)
     if rfm_service.last_attempt(session) is None:
         rfm_service.run(session, "demo")
     templates = add_example_templates(session, actor)
     messages = send_sample_messages(session, actor, templates)
     mailings = add_communications(session, actor)
-    return Starters(segments=segments, templates=len(templates), messages=messages, mailings=mailings)
+    campaigns = add_campaigns(session, actor)
+    return Starters(
+        segments=segments,
+        templates=len(templates),
+        messages=messages,
+        mailings=mailings,
+        campaigns=campaigns,
+    )
 
 
 def add_example_segments(session: Session, actor: Actor) -> int:

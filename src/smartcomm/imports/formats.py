@@ -28,6 +28,7 @@ from smartcomm.imports.reading import (
     text_value,
 )
 from smartcomm.imports.schemas import ErrorLog, RowError
+from smartcomm.loyalty.import_columns import BONUS, BONUS_COLUMNS, BonusCells
 
 CUSTOM_PREFIX = "custom."
 LINE_CUSTOM_PREFIX = "line.custom."
@@ -156,6 +157,7 @@ CUSTOMER_COLUMNS = ColumnSet(
         "card_number",
         "card_status",
         *PERMISSION_COLUMNS,
+        *BONUS_COLUMNS,
     ),
     required=("external_id",),
     custom_object="customer",
@@ -170,7 +172,12 @@ class CustomerRows:
         self.layout = layout
         self.context = context
         self.moments = Moments(context.zone)
-        self.fields = [(n, i) for n, i in layout.positions.items() if n not in PERMISSION_COLUMNS]
+        self.fields = [
+            (n, i)
+            for n, i in layout.positions.items()
+            if n not in PERMISSION_COLUMNS and n not in BONUS_COLUMNS
+        ]
+        self.bonus = BonusCells(layout.positions)
         self.flags = [(n, i) for n, i in layout.positions.items() if n in PERMISSION_COLUMNS]
         self.custom = list(layout.custom.items())
         self.types = context.custom_types.get("customer", {})
@@ -199,10 +206,13 @@ class CustomerRows:
         flags = {name: convert(errors, row, name, cells[i].strip(), parse_flag) for name, i in self.flags}
         customer = self._validated(row, data, errors)
         custom = custom_values(errors, row, cells, self.custom, self.types, CUSTOM_PREFIX)
+        bonus = self.bonus.read(row, cells, errors)
         if customer is None or errors:
             return None
         values = self._values(customer, data)
         values.update({name: flag for name, flag in flags.items() if flag is not None})
+        if bonus is not None:
+            values[BONUS] = bonus
         if self.custom:
             values["custom"] = custom
         return row, customer.external_id, values

@@ -5,12 +5,14 @@ from __future__ import annotations
 SAMPLES: dict[str, str] = {
     "customers": (
         "external_id,first_name,last_name,gender,birth_date,email,phone,city,registered_at,card_number,"
-        "allow_email,allow_sms\n"
+        "allow_email,allow_sms,bonus_balance,expiring_amount,expiring_on\n"
         "C-1001,Anna,Smirnova,f,1988-04-12,anna.smirnova@example.com,+7 912 345-67-89,Perm,2024-05-01 10:30,"
-        "7700123400011,Y,Y\n"
+        "7700123400011,Y,Y,1250.50,300,2027-01-31\n"
         "C-1002,Oleg,Ivanov,m,1975-11-30,oleg@example.com,8 495 123-45-67,Moscow,2024-06-15 18:05,"
-        "7700123400012,Y,N\n"
-        "C-1003,Maria,,f,,,+7 (903) 555-12-34,Kazan,,,N,Y\n"
+        "7700123400012,Y,N,0,,\n"
+        "C-1003,Maria,,f,,,+7 (903) 555-12-34,Kazan,,,N,Y,,,\n"
+        # A second portion of Anna's bonuses: her row again, with only the expiring columns.
+        "C-1001,,,,,,,,,,,,,200,2027-02-28\n"
     ),
     "receipts": (
         "number,store,customer_external_id,purchased_at,status,total,discount,bonus_earned,bonus_spent,sku,"

@@ -9,18 +9,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from smartcomm.catalog.repository import CatalogRepository
+from smartcomm.catalog.service import PriceStock, publish_product_changes
 from smartcomm.catalog.tree import CategoryTree
 from smartcomm.customers.repository import chunks
 from smartcomm.imports.formats import PHONE_ZONE, CategoryRef, CustomerRecord, ProductRecord
 from smartcomm.imports.repository import update_by_key
 from smartcomm.imports.schemas import ImportRejected, RowError
 from smartcomm.kit.outbox import publish
+from smartcomm.loyalty.bonuses import apply_bonus_data
+from smartcomm.loyalty.import_columns import BONUS, merged_rows
+from smartcomm.loyalty.schemas import BonusUpdate
 from smartcomm.models import Category, Customer, Product
 
 customers = cast(Table, Customer.__table__)
@@ -50,6 +54,8 @@ def merged_values(earlier: dict[str, Any] | None, later: dict[str, Any]) -> dict
     merged = {**earlier, **later}
     if "custom" in earlier or "custom" in later:
         merged["custom"] = {**earlier.get("custom", {}), **later.get("custom", {})}
+    if BONUS in later:  # each row of a customer may add an expiring portion
+        merged[BONUS] = merged_rows(earlier.get(BONUS), later[BONUS])
     return merged
 
 
@@ -78,7 +84,14 @@ class CustomerWriter:
         for is_new, ids in ((True, created), (False, updated)):
             if ids:  # one event per batch for the customers it created, one for those it updated
                 publish(self.session, "customers.imported", customer_ids=ids, payload={"created": is_new})
+        self._write_bonuses({key: values[BONUS] for key, values in latest.items() if BONUS in values})
         return len(records)
+
+    def _write_bonuses(self, updates: dict[str, BonusUpdate]) -> None:
+        """The bonus columns, once the batch's customers exist (see `loyalty.import_columns`)."""
+        if updates:
+            ids = {key: id_ for key, (id_, _, _) in self._stored(list(updates)).items()}
+            apply_bonus_data(self.session, {ids[key]: update for key, update in updates.items()}, self.now)
 
     def _stored(self, external_ids: list[str]) -> dict[str, tuple[int, dict[str, Any], str | None]]:
         """external id -> (id, custom fields, time zone) of customers that exist."""
@@ -96,7 +109,7 @@ class CustomerWriter:
             return []
         rows = []
         for values in new:
-            row = NEW_CUSTOMER | {k: v for k, v in values.items() if k != PHONE_ZONE}
+            row = NEW_CUSTOMER | {k: v for k, v in values.items() if k not in (PHONE_ZONE, BONUS)}
             row["custom"] = merged_custom(None, values.get("custom", {}))
             row["time_zone"] = row["time_zone"] or values.get(PHONE_ZONE)
             rows.append(row | {"created_at": self.now, "updated_at": self.now})
@@ -107,7 +120,9 @@ class CustomerWriter:
     def _update(self, pairs: list[tuple[tuple[int, dict[str, Any], str | None], dict[str, Any]]]) -> None:
         rows = []
         for (id_, custom, zone), values in pairs:
-            row = {k: v for k, v in values.items() if k not in (PHONE_ZONE, "external_id")}
+            row = {k: v for k, v in values.items() if k not in (PHONE_ZONE, BONUS, "external_id")}
+            if not row and BONUS in values:
+                continue  # bonus data alone: the customer's own row stays as it is
             if "custom" in values:
                 row["custom"] = merged_custom(custom, values["custom"])
             if PHONE_ZONE in values:
@@ -148,6 +163,24 @@ class CategoryNames:
         return {code: tree.by_code[code].id for _, (code, _, _) in refs}
 
 
+class StoredProduct(NamedTuple):
+    id: int
+    custom: dict[str, Any]
+    price: Decimal | None
+    stock: Decimal | None
+
+
+def _price_stock(stored: dict[str, StoredProduct], latest: dict[str, dict[str, Any]]) -> list[PriceStock]:
+    """Stored products' price and stock before and after the file (a column the file lacks is unchanged)."""
+    return [
+        PriceStock(
+            found.id, found.price, found.stock, latest[sku].get("price", found.price),
+            latest[sku].get("stock", found.stock),
+        )
+        for sku, found in stored.items()
+    ]  # fmt: skip
+
+
 class ProductWriter:
     """Creates and updates products of one classifier by SKU, with their categories."""
 
@@ -174,20 +207,21 @@ class ProductWriter:
         stored = self._stored(list(latest))
         self._insert([(sku, values) for sku, values in latest.items() if sku not in stored])
         self._update([(stored[sku], values) for sku, values in latest.items() if sku in stored])
+        publish_product_changes(self.session, _price_stock(stored, latest))
         if self.is_main_catalogue:
             # Receipt lines loaded before their product get it now, as with the catalogue API.
             new_skus = [sku for sku in latest if sku not in stored]
             self.linked += self.repository.link_receipt_lines(self.classifier_id, new_skus)
         return len(records)
 
-    def _stored(self, skus: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
-        found: dict[str, tuple[int, dict[str, Any]]] = {}
-        columns = (products.c.sku, products.c.id, products.c.custom)
+    def _stored(self, skus: list[str]) -> dict[str, StoredProduct]:
+        found: dict[str, StoredProduct] = {}
+        columns = (products.c.sku, products.c.id, products.c.custom, products.c.price, products.c.stock)
         for part in chunks(skus):
             statement = select(*columns).where(
                 products.c.classifier_id == self.classifier_id, products.c.sku.in_(part)
             )
-            found.update({sku: (id_, custom) for sku, id_, custom in self.session.execute(statement)})
+            found.update({row.sku: StoredProduct(*row[1:]) for row in self.session.execute(statement)})
         return found
 
     def _insert(self, new: list[tuple[str, dict[str, Any]]]) -> None:
@@ -203,9 +237,9 @@ class ProductWriter:
         self.session.execute(insert(products), rows)
         self.created += len(rows)
 
-    def _update(self, pairs: list[tuple[tuple[int, dict[str, Any]], dict[str, Any]]]) -> None:
+    def _update(self, pairs: list[tuple[StoredProduct, dict[str, Any]]]) -> None:
         rows = []
-        for (id_, custom), values in pairs:
+        for (id_, custom, _, _), values in pairs:
             row = dict(values)
             if "custom" in values:
                 row["custom"] = merged_custom(custom, values["custom"])

@@ -15,7 +15,7 @@ an ordinary insert would have stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+IDS_PER_LIST = 900  # ids per IN list (SQLite allows 32,766 variables; stay well below with several lists)
 SQLITE_VARIABLES = 30_000  # parameters per statement (SQLite allows 32,766)
 POSTGRES: Dialect = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
 SQLITE: Dialect = sqlite.pysqlite.dialect()
@@ -172,3 +173,9 @@ def _tail(conflict: str | None, returning: tuple[str, ...], dialect: Dialect) ->
     quote = dialect.identifier_preparer.quote
     tail = f" ON CONFLICT ({quote(conflict)}) DO NOTHING" if conflict else ""
     return tail + (f" RETURNING {', '.join(quote(name) for name in returning)}" if returning else "")
+
+
+def chunked(values: Sequence[Any], size: int = IDS_PER_LIST) -> Iterable[Sequence[Any]]:
+    """The values in slices of at most `size` (IN lists, multi-row inserts)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

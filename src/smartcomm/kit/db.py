@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartcomm.config import config
+from smartcomm.kit.time import ensure_utc
 
 AFTER_COMMIT_KEY = "after_commit_callbacks"
 
@@ -61,6 +65,8 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         cursor.close()
         # SQLite's lower() folds ASCII only; text conditions of segments fold every script.
         dbapi_connection.create_function("unicode_lower", 1, unicode_lower, deterministic=True)
+        # SQLite knows no time zones; date triggers need the local calendar day of a stored UTC time.
+        dbapi_connection.create_function("local_date", 2, local_date, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
@@ -75,6 +81,19 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 def unicode_lower(value: object) -> str | None:
     """lower() for SQLite in every script; like the built-in one, numbers become text."""
     return None if value is None else str(value).lower()
+
+
+def local_date(value: object, zone: object) -> str | None:
+    """The day (YYYY-MM-DD) a stored UTC time (naive, or ISO 8601 with an offset) falls on in a time
+    zone, for SQLite; a day stays itself; None for anything that is neither."""
+    try:
+        text = str(value)
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        moment = datetime.fromisoformat(text)
+        return ensure_utc(moment).astimezone(ZoneInfo(str(zone))).date().isoformat()
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        return None
 
 
 class Database:
@@ -144,15 +163,20 @@ def writers_turn() -> Iterator[None]:
     other.
     """
     path = get_database().writers_lock_path
-    if path is None:
+    if path is None or getattr(_turns, "held", False):  # a turn of this thread's: already ours
         yield
         return
     with path.open("a") as handle:  # its own open file: threads of one process exclude each other too
         fcntl.flock(handle, fcntl.LOCK_EX)
+        _turns.held = True
         try:
             yield
         finally:
+            _turns.held = False
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_turns = threading.local()  # whether this thread holds its writers' turn (jobs run inline nest them)
 
 
 @contextmanager

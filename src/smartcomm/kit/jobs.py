@@ -19,6 +19,7 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from smartcomm.config import config
 from smartcomm.kit.db import on_commit
 
 HUEY_NAME = "smartcomm"
+PENDING_SECONDS = 30.0  # a wake-up job queued this long ago and not started is no longer counted on
 # Unix socket addresses are limited to 107 bytes; longer paths are reached through the folder's
 # descriptor (/proc/self/fd/N/name) where the system has /proc.
 _SOCKET_PATH_LIMIT = 100
@@ -194,6 +196,62 @@ def queue_after_commit(session: Session, name: str, *args: Any) -> None:
 
 def queue_now(name: str, *args: Any) -> None:
     huey.enqueue(_task_named(name)(args))
+
+
+def queue_unless_pending(key: str, queue: Callable[[], object]) -> None:
+    """Queue a wake-up job (`queue()`) unless one queued under `key` has not started yet.
+
+    A job that reads what is due when it starts serves every commit made before its start, so a burst of
+    commits — a sandbox delivering thousands of messages, each in a transaction of its own — queues one
+    job, not thousands that would hold back every other job on the queue. The job calls
+    `pending_started(key)` before it reads anything: a commit that finds no mark was made after that
+    start and queues a job of its own. A mark older than PENDING_SECONDS is ignored (its job may have
+    gone with a killed worker; the periodic jobs are the safety net meanwhile)."""
+    mark = f"pending:{key}"
+    queued_at = huey.get(mark, peek=True)
+    now = time.time()
+    if queued_at is not None and now - float(queued_at) < PENDING_SECONDS:
+        return
+    huey.put(mark, now)
+    try:
+        queue()
+    except Exception:
+        huey.delete(mark)
+        raise
+
+
+def pending_started(key: str) -> None:
+    """The job queued under `key` has started: commits from now on queue another."""
+    huey.delete(f"pending:{key}")
+
+
+class Lane:
+    """At most `places` threads of a worker process run the jobs of this lane at once — long jobs, such as
+    sending a mass of messages — so that the other threads stay free for short ones (a receipt's campaign
+    triggers, a segment refresh), which would otherwise wait behind minutes of sending.
+
+    A job that finds every place taken returns at once and leaves a note; the job holding a place that lets
+    go of it next queues the job again (`again`), so the work it was woken for never waits for the periodic
+    safety net. Tests run jobs inline, nested in one another: there the lane lets every job through."""
+
+    def __init__(self, places: int, again: Callable[[], object]) -> None:
+        self._places = threading.BoundedSemaphore(max(1, places))
+        self._wanted = threading.Event()
+        self._again = again
+
+    def run(self, work: Callable[[], int]) -> int:
+        if huey.immediate:
+            return work()
+        self._wanted.set()  # before trying: a holder letting go meanwhile sees it
+        if not self._places.acquire(blocking=False):
+            return 0
+        try:
+            self._wanted.clear()  # this run reads what is due after every note left so far
+            return work()
+        finally:
+            self._places.release()
+            if self._wanted.is_set():
+                self._again()
 
 
 def _task_named(name: str) -> Any:

@@ -4,7 +4,9 @@ Publishing. A write path calls `publish(session, kind, customer_id=…, customer
 transaction of its change. Nothing is written at once: the events of a transaction are inserted together
 just before it commits, after its own changes (so that on PostgreSQL an event id is never held open by a
 long transaction, see "gaps" below), and once it has committed the dispatcher job is queued, once per
-transaction. A rolled-back transaction publishes nothing. A bulk write publishes ONE event for its batch
+transaction — unless a dispatch of the same kinds waits on the queue already and has not started: that one
+reads these events too, so a burst of small transactions does not bury the job queue in dispatches.
+A rolled-back transaction publishes nothing. A bulk write publishes ONE event for its batch
 with the customers' ids (`customer_ids`); above `CUSTOMER_IDS_LIMIT` customers the event carries the
 `many_customers` marker and their number instead. Payloads are JSON values (dates as ISO strings, money as
 decimal strings); `docs/architecture.md` ("Domain events") lists every kind with its payload.
@@ -59,8 +61,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
 
 from smartcomm.config import config
-from smartcomm.kit.db import new_session, session_scope
-from smartcomm.kit.jobs import huey, pause_point
+from smartcomm.kit.db import new_session, session_scope, writers_turn
+from smartcomm.kit.jobs import huey, pause_point, pending_started, queue_unless_pending
 from smartcomm.kit.models import Base
 from smartcomm.kit.time import ensure_utc, utcnow
 
@@ -73,6 +75,7 @@ SUBSCRIBER_MODULES = (
     "smartcomm.delivery.confirmation",
     "smartcomm.attribution.subscribers",
     "smartcomm.promocodes.subscribers",
+    "smartcomm.campaigns.subscribers",
 )
 # A bulk write above this many customers records their number instead of their ids: its subscribers treat
 # the base as changed (segments, for instance, rebuild instead of refreshing customer by customer).
@@ -178,7 +181,8 @@ def _queue_dispatch(session: Session) -> None:
     if not kinds:
         return
     try:
-        dispatch_events(kinds=kinds)
+        # One waiting dispatch per set of kinds: it reads the events when it starts, these among them.
+        queue_unless_pending(_dispatch_key(kinds), lambda: dispatch_events(kinds=kinds))
     except Exception:  # the events are committed: the periodic dispatch takes them if the queue failed
         logger.exception("could not queue the dispatch of domain events")
 
@@ -334,8 +338,9 @@ class Dispatcher:
         """One transaction: claim the checkpoint, hand over the next events, advance, commit."""
         session = new_session()
         try:
-            turn = self._handle_next(session, subscriber)
-            session.commit()
+            with writers_turn():  # in line with the other writers on SQLite, not starved by their stream
+                turn = self._handle_next(session, subscriber)
+                session.commit()
             return turn
         except Exception as error:
             session.rollback()
@@ -401,9 +406,16 @@ dispatcher = Dispatcher()
 
 @huey.task(name="events.dispatch")  # type: ignore[untyped-decorator]  # Huey carries no types
 def dispatch_events(advance_idle: bool = False, kinds: list[str] | None = None) -> None:
-    """Hand every subscriber the events after its checkpoint (queued after each commit that published,
-    with the kinds it published; on a worker's start; and every minute, with `advance_idle`)."""
+    """Hand every subscriber the events after its checkpoint (queued after a commit that published, with
+    the kinds it published, unless such a dispatch waits on the queue already; on a worker's start; and
+    every minute, with `advance_idle`)."""
+    if kinds:
+        pending_started(_dispatch_key(kinds))
     dispatcher.run(advance_idle, kinds)
+
+
+def _dispatch_key(kinds: Collection[str]) -> str:
+    return "events.dispatch:" + ",".join(sorted(kinds))
 
 
 @huey.task(name="events.purge")  # type: ignore[untyped-decorator]

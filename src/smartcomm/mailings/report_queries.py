@@ -1,61 +1,33 @@
 """Every SQL statement of a mailing's report: its messages' figures, unsubscribes and complaints, people's
 e-mail opens by quarter hour, the members of its groups and their purchases, and the per-recipient rows.
 
-Times are grouped in UTC quarter hours (every zone's offset is a multiple of 15 minutes), so the caller
-can place them in the project time zone exactly while the database returns at most a few thousand rows.
+The figures and opens are the shared ones of `analytics.messages`, asked about the mailing's messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, and_, case, cast, func, literal, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
-from smartcomm.delivery.ledger import Reason, Source, Status
-from smartcomm.delivery.tracking import OPENED
+from smartcomm.analytics import messages
+from smartcomm.analytics.messages import MessageFigures, quarter_of, quarter_start
+from smartcomm.delivery.ledger import Source
 from smartcomm.models import (
     AttributedReceipt,
     Customer,
     MailingAssignment,
     MailingControlMember,
     Message,
-    MessageEvent,
     Receipt,
 )
-from smartcomm.models.consent import UnsubscribeRecord
 from smartcomm.models.receipts import PURCHASE_STATUSES
 
-QUARTER = 900  # seconds
-COMPLAINT = "complaint"  # the unsubscribe source of a spam complaint
-# A message the provider took and then could not deliver: a bounce (hard: the address is dead).
-BOUNCE_REASONS = (Reason.BOUNCED, Reason.UNDELIVERED)
 EXPORT_BATCH = 2000
-
-
-@dataclass(frozen=True)
-class MessageFigures:
-    """Counts of a mailing's messages (one message per recipient and channel leg)."""
-
-    recorded: int = 0
-    sent: int = 0
-    delivered: int = 0
-    opened: int = 0  # opened by a person at least once
-    clicked: int = 0
-    bounced: int = 0
-    opens: int = 0  # every person's open
-    clicks: int = 0
-    machine_opens: int = 0  # privacy proxies, scanners: never counted as people's
-    machine_clicks: int = 0
-    machine_only_opened: int = 0  # messages opened by machines and never by a person
-
-
-def _count(condition: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 class MailingReportQueries:
@@ -69,57 +41,21 @@ class MailingReportQueries:
     # --- the messages ----------------------------------------------------------------------------------
 
     def message_figures(self, mailing_id: int) -> MessageFigures:
-        m = Message
-        statement = select(
-            func.count(),
-            _count(m.sent_at.is_not(None)),
-            _count(m.delivered_at.is_not(None)),
-            _count(m.opened_at.is_not(None)),
-            _count(m.clicked_at.is_not(None)),
-            _count(and_(m.status == Status.FAILED, m.reason.in_(BOUNCE_REASONS))),
-            func.coalesce(func.sum(m.opens), 0),
-            func.coalesce(func.sum(m.clicks), 0),
-            func.coalesce(func.sum(m.machine_opens), 0),
-            func.coalesce(func.sum(m.machine_clicks), 0),
-            _count(and_(m.machine_opens > 0, m.opened_at.is_(None))),
-        ).where(*_of_mailing(mailing_id))
-        row = self.session.execute(statement).one()
-        return MessageFigures(*(int(value or 0) for value in row))
+        return messages.message_figures(self.session, _of_mailing(mailing_id))
 
     def unsubscribes(self, mailing_id: int) -> tuple[int, int]:
         """(messages unsubscribed from, messages complained about): each message counted once."""
-        record = UnsubscribeRecord
-        is_complaint = record.source == COMPLAINT
-        statement = (
-            select(is_complaint, func.count(func.distinct(record.message_id)))
-            .join(Message, Message.id == record.message_id)
-            .where(*_of_mailing(mailing_id))
-            .group_by(is_complaint)
-        )
-        found = {bool(flag): int(count) for flag, count in self.session.execute(statement)}
-        return found.get(False, 0), found.get(True, 0)
+        return messages.unsubscribes(self.session, _of_mailing(mailing_id))
 
     def email_opens_by_quarter(self, mailing_id: int) -> list[tuple[datetime, int]]:
         """People's opens of the mailing's e-mails per UTC quarter hour (its start, the count)."""
-        bucket = self._quarter(MessageEvent.occurred_at)
-        statement = (
-            select(bucket, func.count())
-            .join(Message, Message.id == MessageEvent.message_id)
-            .where(
-                *_of_mailing(mailing_id),
-                Message.channel == "email",
-                MessageEvent.kind == OPENED,
-                MessageEvent.is_machine.is_(False),
-            )
-            .group_by(bucket)
-        )
-        return [(_quarter_start(int(q)), int(count)) for q, count in self.session.execute(statement)]
+        return messages.email_opens_by_quarter(self.session, _of_mailing(mailing_id))
 
     def handed_over_by_quarter(
         self, start: datetime, end: datetime, channels: Sequence[str] | None
     ) -> list[tuple[datetime, str, int]]:
         """Mailing messages handed to providers in [start, end), per UTC quarter hour and channel."""
-        bucket = self._quarter(Message.handed_over_at)
+        bucket = quarter_of(self.session, Message.handed_over_at)
         statement = (
             select(bucket, Message.channel, func.count())
             .where(
@@ -131,13 +67,7 @@ class MailingReportQueries:
         )
         if channels is not None:
             statement = statement.where(Message.channel.in_(list(channels)))
-        return [(_quarter_start(int(q)), str(ch), int(n)) for q, ch, n in self.session.execute(statement)]
-
-    def _quarter(self, column: Any) -> Any:
-        """The number of the UTC quarter hour a timestamp falls in (seconds since 1970 // 900)."""
-        if self.is_postgres:
-            return cast(func.floor(func.extract("epoch", column) / QUARTER), BigInteger)
-        return cast(func.strftime("%s", column), Integer) / QUARTER
+        return [(quarter_start(int(q)), str(ch), int(n)) for q, ch, n in self.session.execute(statement)]
 
     # --- the groups ------------------------------------------------------------------------------------
 
@@ -244,7 +174,3 @@ class MailingReportQueries:
 
 def _of_mailing(mailing_id: int) -> list[Any]:
     return [Message.source_kind == Source.MAILING, Message.source_id == mailing_id]
-
-
-def _quarter_start(number: int) -> datetime:
-    return datetime.fromtimestamp(number * QUARTER, UTC)

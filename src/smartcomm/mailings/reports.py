@@ -2,9 +2,7 @@
 it per day, and when people opened its e-mails (hour of day × weekday in the project time zone); and the
 report as CSV files (the figures with the per-day table, and one row per message).
 
-Rates follow what marketers read in e-mail tools: delivery and bounces of the messages sent; opens, clicks,
-unsubscribes and complaints of the messages delivered; click-to-open of the messages opened. Machine opens
-and clicks (privacy proxies, link scanners) are counted apart and never enter a rate.
+The figures, their rates and the opens by hour are the shared ones of `analytics.messages`.
 """
 
 from __future__ import annotations
@@ -18,13 +16,14 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from smartcomm.analytics.messages import FIGURE_LABELS, Figure, OpensHeatmap, figures_of, heatmap_of
 from smartcomm.attribution.schemas import AttributionDay
 from smartcomm.attribution.service import attribution_service
 from smartcomm.delivery.ledger import Source
 from smartcomm.kit.csvfile import SafeCsvWriter
 from smartcomm.kit.i18n import LazyString, lazy
 from smartcomm.kit.time import to_zone
-from smartcomm.mailings.report_queries import MailingReportQueries, MessageFigures
+from smartcomm.mailings.report_queries import MailingReportQueries
 from smartcomm.mailings.service import mailing_service
 from smartcomm.models import Mailing
 from smartcomm.settings.schemas import GeneralSettings
@@ -32,17 +31,6 @@ from smartcomm.settings.service import settings_service
 
 BOM = "\ufeff"  # spreadsheet programs read UTF-8 correctly only with it
 DELIMITER = ";"
-WEEKDAYS = 7
-HOURS = 24
-
-
-class Figure(BaseModel):
-    """One figure of the report, with its rate and what the rate is a share of."""
-
-    key: str
-    value: int
-    rate: float | None = None  # 0..1; None when its base is zero or it has no rate
-    rate_of: str | None = None  # sent | delivered | opened
 
 
 class MailingHeader(BaseModel):
@@ -60,15 +48,6 @@ class AttributionTotals(BaseModel):
     amount: Decimal
 
 
-class OpensHeatmap(BaseModel):
-    """People's e-mail opens: `cells[weekday][hour]`, Monday first, hours of the project time zone."""
-
-    time_zone: str
-    cells: list[list[int]]
-    total: int
-    peak: int
-
-
 class MailingReport(BaseModel):
     mailing: MailingHeader
     buckets: dict[str, int]  # the volume: good_recipients, address_issue, unsubscribed_channel, …
@@ -79,24 +58,6 @@ class MailingReport(BaseModel):
     heatmap: OpensHeatmap | None  # e-mail mailings only
 
 
-# (key, label, the figure whose count is the base of its rate)
-FIGURES: tuple[tuple[str, LazyString, str | None], ...] = (
-    ("recorded", lazy("Recorded"), None),
-    ("sent", lazy("Sent"), None),
-    ("delivered", lazy("Delivered"), "sent"),
-    ("bounced", lazy("Bounced"), "sent"),
-    ("opened", lazy("Opened"), "delivered"),
-    ("clicked", lazy("Clicked"), "delivered"),
-    ("click_to_open", lazy("Click-to-open"), "opened"),
-    ("unsubscribed", lazy("Unsubscribed"), "delivered"),
-    ("complaints", lazy("Complaints"), "delivered"),
-    ("opens", lazy("Opens (all)"), None),
-    ("clicks", lazy("Clicks (all)"), None),
-    ("machine_opens", lazy("Machine opens"), None),
-    ("machine_clicks", lazy("Machine clicks"), None),
-    ("machine_only_opened", lazy("Opened by machines only"), None),
-)
-FIGURE_LABELS = {key: label for key, label, _ in FIGURES}
 BUCKET_LABELS: dict[str, LazyString] = {
     "good_recipients": lazy("Good recipients"),
     "address_issue": lazy("Address issue"),
@@ -121,43 +82,6 @@ RECIPIENT_HEADERS: tuple[LazyString, ...] = (
     lazy("Attributed receipts"),
     lazy("Attributed amount"),
 )
-
-
-def rate(value: int, base: int) -> float | None:
-    return value / base if base else None
-
-
-def figures_of(found: MessageFigures, unsubscribed: int, complaints: int) -> list[Figure]:
-    """The figures in report order, each with its rate."""
-    values = {
-        **{name: getattr(found, name) for name in MessageFigures.__dataclass_fields__},
-        "click_to_open": found.clicked,
-        "unsubscribed": unsubscribed,
-        "complaints": complaints,
-    }
-    return [
-        Figure(
-            key=key,
-            value=values[key],
-            rate=rate(values[key], values[base]) if base else None,
-            rate_of=base,
-        )
-        for key, _, base in FIGURES
-    ]
-
-
-def heatmap_of(quarters: Sequence[tuple[datetime, int]], zone: str) -> OpensHeatmap:
-    """Opens per UTC quarter hour placed on weekday × hour of the zone."""
-    cells = [[0] * HOURS for _ in range(WEEKDAYS)]
-    for moment, count in quarters:
-        local = to_zone(moment, zone)
-        cells[local.weekday()][local.hour] += count
-    return OpensHeatmap(
-        time_zone=zone,
-        cells=cells,
-        total=sum(map(sum, cells)),
-        peak=max(max(row) for row in cells),
-    )
 
 
 class MailingReportService:

@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from smartcomm.delivery.ledger import Source, Status
-from smartcomm.delivery.repository import EVENTS, chunked
+from smartcomm.delivery.repository import EVENTS
+from smartcomm.kit.bulk import chunked
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.repository import Repository
 from smartcomm.models import (

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from smartcomm.attribution.schemas import AttributionRuleIn as AttributionRuleIn  # (its home: attribution)
 from smartcomm.kit.types import MAX_INT64, InputModel, RowId
 
 MailingChannel = Literal["email", "sms", "sms_viber", "push"]
 MAX_AUDIENCES = 50
 MAX_CONTROL_PERCENT = 50.0
 MAX_VARIANTS = 5
-MAX_CRITERIA_ITEMS = 200
 # The customer fields the control group may be stratified by (the draw keeps each stratum's share).
 StratumField = Literal["gender", "age_band", "city", "region", "card_status", "buyer"]
 WinnerMetric = Literal["opens", "clicks", "revenue"]
@@ -69,31 +68,6 @@ class AbTestIn(InputModel):
     test_percent: float = Field(default=20.0, ge=1, le=90)
     wait_hours: int = Field(default=4, ge=1, le=168)
     metric: WinnerMetric = "opens"
-
-
-class CriteriaIn(InputModel):
-    """Which receipts qualify for attribution: every criterion given must hold."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    min_amount: Decimal | None = Field(default=None, ge=0, le=Decimal(10) ** 12)
-    min_items: Decimal | None = Field(default=None, ge=0, le=Decimal(10) ** 9)
-    skus: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
-        default_factory=list, max_length=MAX_CRITERIA_ITEMS
-    )
-    category_ids: list[RowId] = Field(default_factory=list, max_length=MAX_CRITERIA_ITEMS)
-
-
-class AttributionRuleIn(InputModel):
-    """N days after the touch, a date range (project time zone), or off."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    window: Literal["days", "range", "off"]
-    days: int | None = Field(default=None, ge=1, le=365)
-    date_from: date | None = None
-    date_to: date | None = None
-    criteria: CriteriaIn | None = None
 
 
 class MailingFields(InputModel):

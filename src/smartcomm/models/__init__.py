@@ -3,6 +3,14 @@
 from smartcomm.kit.models import Base
 from smartcomm.models.attribution import AttributedReceipt
 from smartcomm.models.audit import AuditEntry
+from smartcomm.models.campaigns import (
+    Campaign,
+    CampaignMessage,
+    CampaignNodeCounter,
+    CampaignNodeStat,
+    CampaignVersion,
+    Journey,
+)
 from smartcomm.models.catalog import Category, Classifier, Product, Store
 from smartcomm.models.channels import ChannelProvider
 from smartcomm.models.consent import EmailConfirmation, UnsubscribeRecord, WatcherGroup
@@ -13,8 +21,12 @@ from smartcomm.models.delivery import Message, MessageContent, MessageEvent, Tra
 from smartcomm.models.domain_events import DomainEvent, EventCheckpoint, WebhookDelivery
 from smartcomm.models.events import Event, EventSource, Visitor, WebEvent, WebSession
 from smartcomm.models.intake import IdempotencyRecord, ImportJob
+from smartcomm.models.loyalty import BonusExpiration, LoyaltyAccount, LoyaltyRequest, PointsEntry
 from smartcomm.models.mailings import Mailing, MailingAssignment, MailingControlMember
+from smartcomm.models.notifications import Notification
+from smartcomm.models.orders import Order, OrderLine, OrderStatus, OrderStatusChange
 from smartcomm.models.polls import Poll, PollAnswer, PollInvitation, PollResponse
+from smartcomm.models.popups import Popup
 from smartcomm.models.promocodes import PromoCode, PromoCodeGroup
 from smartcomm.models.receipts import Receipt, ReceiptLine
 from smartcomm.models.segments import (
@@ -39,6 +51,12 @@ __all__ = [
     "AudienceMember",
     "AuditEntry",
     "Base",
+    "BonusExpiration",
+    "Campaign",
+    "CampaignMessage",
+    "CampaignNodeCounter",
+    "CampaignNodeStat",
+    "CampaignVersion",
     "Category",
     "ChannelProvider",
     "Classifier",
@@ -57,6 +75,9 @@ __all__ = [
     "FieldDefinition",
     "IdempotencyRecord",
     "ImportJob",
+    "Journey",
+    "LoyaltyAccount",
+    "LoyaltyRequest",
     "Mailing",
     "MailingAssignment",
     "MailingCategory",
@@ -66,10 +87,17 @@ __all__ = [
     "MessageEvent",
     "MessageTemplate",
     "MessageTemplateVersion",
+    "Notification",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "OrderStatusChange",
+    "PointsEntry",
     "Poll",
     "PollAnswer",
     "PollInvitation",
     "PollResponse",
+    "Popup",
     "Product",
     "PromoCode",
     "PromoCodeGroup",

@@ -109,6 +109,8 @@ class WebEvent(Base):
     __tablename__ = "web_events"
     __table_args__ = (
         Index("ix_web_events_customer_kind_time", "customer_id", "kind", "occurred_at"),
+        # The lost-view triggers: the views of a time window, across customers.
+        Index("ix_web_events_kind_time", "kind", "occurred_at"),
         Index("ix_web_events_visitor_time", "visitor_id", "occurred_at"),
         Index("ix_web_events_product_time", "product_id", "occurred_at"),
         Index("ix_web_events_category_time", "category_id", "occurred_at"),

@@ -16,6 +16,8 @@ GROUP_ORDER = (
     "Custom fields",
     "Contacts and consent",
     "Purchases",
+    "Orders",
+    "Bonuses and points",
     "Events",
     "Site and app",
     "Containers",

@@ -40,6 +40,7 @@ from sqlalchemy.orm.util import identity_key
 
 from smartcomm.kit.db import postgres_settings
 from smartcomm.kit.models import Money, UTCDateTime
+from smartcomm.kit.outbox import publish
 from smartcomm.models import Customer, Segment, SegmentEvent, SegmentMembership
 from smartcomm.segments.metrics.base import REFRESHED
 from smartcomm.segments.refresh import Level
@@ -88,7 +89,9 @@ def apply_full(session: Session, segment_id: int, matching: Select[Any], now: da
         exited = _exit(session, matches, segment_id, now)
     finally:
         matches.drop(connection)
+    after = _last_stream_id(session)
     _record_events(session, segment_id, now)
+    announce_changes(session, after, {segment_id: (entered, exited)})
     return Diff(members, entered, exited, amount, receipts)
 
 
@@ -156,6 +159,33 @@ def _record_events(session: Session, segment_id: int, now: datetime) -> None:
     session.execute(insert(SegmentEvent).from_select(columns, exited), execution_options=NO_SYNC)
 
 
+def _last_stream_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(EVENTS.c.id))) or 0)
+
+
+def announce_changes(session: Session, after: int, counts: dict[int, tuple[int, int]]) -> None:
+    """One `segment.changed` per segment that just wrote stream rows (ids above `after`): the first and
+    last of them, and how many entered and exited. Subscribers (campaign triggers) read the rows by id."""
+    changed = [segment_id for segment_id, (entered, exited) in counts.items() if entered or exited]
+    if not changed:
+        return
+    statement = (
+        select(EVENTS.c.segment_id, func.min(EVENTS.c.id), func.max(EVENTS.c.id))
+        .where(EVENTS.c.segment_id.in_(changed), EVENTS.c.id > after)
+        .group_by(EVENTS.c.segment_id)
+    )
+    for segment_id, first_id, last_id in session.execute(statement):
+        entered, exited = counts[segment_id]
+        payload = {
+            "segment_id": segment_id,
+            "first_event_id": first_id,
+            "last_event_id": last_id,
+            "entered": entered,
+            "exited": exited,
+        }
+        publish(session, "segment.changed", payload=payload)
+
+
 @dataclass(frozen=True)
 class CustomerChanges:
     """Who joins and who leaves one segment in a per-customer refresh (ids in ascending order)."""
@@ -206,7 +236,9 @@ def apply_customer_changes(session: Session, changes: Sequence[CustomerChanges],
         for customer_id in ids
     ]
     if events:
+        after = _last_stream_id(session)
         session.execute(insert(EVENTS), events)
+        announce_changes(session, after, {c.segment_id: (len(c.joining), len(c.leaving)) for c in changes})
     _move_member_counts(session, changes)
 
 

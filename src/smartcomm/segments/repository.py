@@ -7,13 +7,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, delete, distinct, func, or_, select, type_coerce
+from sqlalchemy import Row, Select, delete, distinct, func, null, or_, select, type_coerce
 
 from smartcomm.kit.models import Money
 from smartcomm.kit.pagination import Page, PageParams
 from smartcomm.kit.repository import Repository
 from smartcomm.models import (
     Audience,
+    Campaign,
     Category,
     Classifier,
     Container,
@@ -69,6 +70,7 @@ LOOKUPS: dict[str, tuple[Any, Any, Any, Any, tuple[Any, ...]]] = {
     "audience": (Audience, Audience.id, Audience.name, Audience.member_count, (Audience.name,)),
     "segment": (Segment, Segment.id, Segment.name, Segment.member_count, (Segment.name,)),
     "mailing": (Mailing, Mailing.id, Mailing.name, Mailing.channel, (Mailing.name,)),
+    "campaign": (Campaign, Campaign.id, Campaign.name, null(), (Campaign.name,)),
     "promocode_group": (
         PromoCodeGroup,
         PromoCodeGroup.id,

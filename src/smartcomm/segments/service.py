@@ -70,6 +70,7 @@ NAMED_KINDS = (
     "audience",
     "segment",
     "mailing",
+    "campaign",
     "promocode_group",
     "poll",
 )

@@ -34,6 +34,11 @@ CUSTOMER_DATA = frozenset(
         "event.occurred",
         "web_event.occurred",
         "container.changed",
+        "order.created",
+        "order.status_changed",
+        "orders.imported",
+        "bonus.changed",
+        "points.awarded",
     }
 )
 

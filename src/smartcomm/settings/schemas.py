@@ -25,6 +25,15 @@ class GeneralSettings(SettingsGroup):
     default_language: Literal["en", "ru"] = "en"
     # Completes phone numbers given without a country code (ISO 3166 alpha-2).
     sms_default_country: str = "RU"
+    # The optional orders module (menu, profile tab, API, metrics); switched in Settings → Order statuses.
+    orders_enabled: bool = False
+    # The custom customer field holding the e-mail of the customer's manager (campaigns' "Notify manager").
+    manager_email_field: str | None = Field(default=None, max_length=64)
+
+    @field_validator("manager_email_field", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("time_zone")
     @classmethod
@@ -70,6 +79,10 @@ class TrackingSettings(SettingsGroup):
 
     # A tracker `track` call with this event name is a purchase: it becomes a receipt.
     purchase_event: str = Field(default="Order Completed", min_length=1, max_length=100)
+    # A cart unchanged this long with no order since is abandoned; it is kept on the profile (and for
+    # campaigns) this many days after that, unless the customer orders first.
+    abandoned_cart_minutes: int = Field(default=60, ge=1, le=43_200)
+    abandoned_cart_keep_days: int = Field(default=30, ge=1, le=365)
 
 
 class PromoCodeSettings(SettingsGroup):

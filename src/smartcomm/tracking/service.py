@@ -2,7 +2,8 @@
 
 identify  → customer upsert by userId (traits mapped) and the anonymousId visitor merged into it
 track     → a customer event (or a visitor's, until it identifies); the purchase event also becomes a
-            receipt and an `order_complete` web event; e-commerce product events also become web events
+            receipt and an `order_complete` web event and empties the cart; e-commerce product, category
+            and cart events also become web events (tracking/ecommerce.py)
 page      → a web event: `visit` when it opens a session, else `section_view`
 alias     → the previousId visitor merged into the userId customer
 group     → accepted and ignored (accounts are not modelled)
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,20 +32,17 @@ from smartcomm.fields.repository import FieldRepository
 from smartcomm.kit.errors import FieldError, InvalidInput, Unauthorized, location_to_path
 from smartcomm.kit.time import ensure_utc, utcnow
 from smartcomm.models import EventSource
+from smartcomm.models.events import ANONYMOUS_HISTORY_DAYS
 from smartcomm.settings.schemas import TrackingSettings
 from smartcomm.settings.service import settings_service
+from smartcomm.tracking.carts import adopt_changes, anonymous_changes, cart_by_sku, empty_cart
+from smartcomm.tracking.ecommerce import maps_to_web_events, web_events_of
 from smartcomm.tracking.purchases import online_store_code, record_purchase
 from smartcomm.tracking.schemas import SegmentMessage
 from smartcomm.tracking.traits import MappedTraits, map_traits
 
-# Segment e-commerce events that are also web events: kind, container, container action.
-PRODUCT_EVENTS: dict[str, tuple[str, str | None, str]] = {
-    "Product Viewed": ("product_view", None, "add"),
-    "Product Added": ("container_change", "cart", "add"),
-    "Product Removed": ("container_change", "cart", "remove"),
-    "Product Added to Wishlist": ("container_change", "wishlist", "add"),
-    "Product Removed from Wishlist": ("container_change", "wishlist", "remove"),
-}
+# A web event's message id is the message's; the second and later web events of one message get a suffix.
+MAX_MESSAGE_ID = 128
 
 
 def join(where: str, name: str) -> str:
@@ -141,8 +139,8 @@ class _Intake:
             return
         if message.event == self.purchase_event:
             self._purchase(message, where, at, customer_id, visitor_id)
-        elif message.event in PRODUCT_EVENTS:
-            self._product_event(message, where, at, customer_id, visitor_id)
+        elif maps_to_web_events(message.event):
+            self._ecommerce_event(message, where, at, customer_id, visitor_id)
 
     def page(self, message: SegmentMessage, where: str, at: datetime) -> None:
         customer_id, visitor_id = self._who(message, where, at)
@@ -178,6 +176,7 @@ class _Intake:
         if customer_id is not None:  # a receipt needs a customer; an anonymous order stays a web event
             store = online_store_code(self.session, self.source)
             record_purchase(self.session, store, customer_id, message.properties, at, where)
+            empty_cart(self.session, customer_id, at)
         self._web_event(
             message,
             where,
@@ -190,7 +189,7 @@ class _Intake:
             },
         )
 
-    def _product_event(
+    def _ecommerce_event(
         self,
         message: SegmentMessage,
         where: str,
@@ -198,31 +197,19 @@ class _Intake:
         customer_id: int | None,
         visitor_id: str | None,
     ) -> None:
-        kind, container, action = PRODUCT_EVENTS[str(message.event)]
         properties = message.properties
-        sku = properties.get("sku") or properties.get("product_id")
-        if sku is None:
-            return  # nothing to snapshot: the customer event is enough
-        self._web_event(
-            message,
-            where,
-            {
-                "kind": kind,
-                "customer_id": customer_id,
-                "visitor_id": visitor_id,
-                "occurred_at": at,
-                "sku": str(sku),
-                "container": container,
-                "container_action": action,
-                "quantity": properties.get("quantity"),
-                "price": properties.get("price"),
-                "url": properties.get("url"),
-                "context": properties,
-            },
-        )
+        found = web_events_of(str(message.event), properties, lambda: cart_by_sku(self.session, customer_id))
+        common = {
+            "customer_id": customer_id,
+            "visitor_id": visitor_id,
+            "occurred_at": at,
+            "context": properties,
+        }
+        for index, values in enumerate(found):
+            self._web_event(message, where, {**common, **values}, index)
 
-    def _web_event(self, message: SegmentMessage, where: str, values: dict[str, Any]) -> None:
-        data = {**values, "source": self.source.code, "message_id": message.message_id}
+    def _web_event(self, message: SegmentMessage, where: str, values: dict[str, Any], index: int = 0) -> None:
+        data = {**values, "source": self.source.code, "message_id": _nth_message_id(message, index)}
         try:
             item = WebEventIn.model_validate({k: v for k, v in data.items() if v is not None})
         except ValidationError as error:
@@ -290,10 +277,22 @@ class _Intake:
         return self._visitors[visitor_id]
 
     def _link(self, visitor_id: str, customer_id: int, at: datetime) -> None:
-        """Merge the visitor into the customer unless it is known to be that customer already."""
+        """Merge the visitor into the customer unless it is known to be that customer already; the lists
+        it filled while anonymous (its cart) become the customer's."""
         if self._visitor_customer(visitor_id) != customer_id:
+            since = at - timedelta(days=ANONYMOUS_HISTORY_DAYS)
+            anonymous = anonymous_changes(self.session, visitor_id, since)
             web_event_service.identify(self.session, visitor_id, customer_id, at)
+            adopt_changes(self.session, customer_id, anonymous)
             self._visitors[visitor_id] = customer_id
+
+
+def _nth_message_id(message: SegmentMessage, index: int) -> str | None:
+    """The message id of a message's index-th web event (a Cart Viewed makes several)."""
+    if message.message_id is None or index == 0:
+        return message.message_id
+    nth = f"{message.message_id}/{index}"
+    return nth if len(nth) <= MAX_MESSAGE_ID else None
 
 
 tracking_service = TrackingService()

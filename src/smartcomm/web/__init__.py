@@ -8,8 +8,12 @@ from smartcomm.web.routes import (
     account,
     audiences,
     auth,
+    campaign_gallery,
+    campaign_reports,
+    campaigns,
     channels,
     contact_quality,
+    customer_loyalty,
     customers,
     data_settings,
     design,
@@ -20,6 +24,8 @@ from smartcomm.web.routes import (
     mailing_calendar,
     mailing_reports,
     mailings,
+    notifications,
+    orders,
     outbox,
     poll_public,
     polls,
@@ -27,6 +33,7 @@ from smartcomm.web.routes import (
     public,
     rfm,
     segments,
+    site_tracker,
     templates,
     users,
     watchers,
@@ -40,10 +47,17 @@ def build_router() -> APIRouter:
         account,
         contact_quality,  # before customers: /customers/{customer_id} would take its address
         customers,
+        customer_loyalty,
+        site_tracker,
         segments,
         rfm,
         audiences,
         imports,
+        orders,
+        # Before the campaign pages: "gallery" is not a campaign id, and a report is not the editor.
+        campaign_gallery,
+        campaign_reports,
+        campaigns,
         # Before the mailing pages: "calendar" is not a mailing id.
         mailing_calendar,
         mailing_reports,
@@ -59,6 +73,7 @@ def build_router() -> APIRouter:
         watchers,
         users,
         history,
+        notifications,
     )
     for module in (*modules, files, poll_public, public):
         router.include_router(module.router)

@@ -107,6 +107,13 @@ LABELS: dict[str, LazyString] = {
     "base_segment_id": lazy("Base segment"),
     "runs_per_day": lazy("Calculations a day"),
     "purchase_event": lazy("Purchase event"),
+    "abandoned_cart_minutes": lazy("Cart is abandoned after (minutes)"),
+    "abandoned_cart_keep_days": lazy("Keep abandoned carts for (days)"),
+    "orders_enabled": lazy("Orders"),
+    "manager_email_field": lazy("Manager e-mail field"),
+    "reentry_minutes": lazy("Re-entry"),
+    "exit_rules": lazy("Exit rules"),
+    "exclude_global_control": lazy("Exclude the global control group"),
 }
 # What "name" means for each kind of record (a person's name elsewhere).
 NAME_LABELS: dict[str, LazyString] = {

@@ -47,6 +47,12 @@ ACTION_LABELS: dict[str, LazyString] = {
     "redeem_codes": lazy("Codes redeemed from a file"),
     "close": lazy("Closed"),
     "reopen": lazy("Reopened"),
+    "award_points": lazy("Points awarded"),
+    "accrue_bonuses": lazy("Bonus accrual requested"),
+    "send_accrual_again": lazy("Bonus accrual sent again"),
+    "activate": lazy("Activated"),
+    "suspend": lazy("Suspended"),
+    "edit_graph": lazy("Canvas saved"),
 }
 
 ACTION_CLASSES: dict[str, str] = {
@@ -87,6 +93,11 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "promo_code_group": lazy("Promo code group"),
     "promo_code": lazy("Promo code"),
     "poll": lazy("Poll"),
+    "campaign": lazy("Campaign"),
+    "order": lazy("Order"),
+    "order_batch": lazy("Orders (batch)"),
+    "order_status": lazy("Order status"),
+    "order_import": lazy("Orders import"),
 }
 
 ACTOR_KIND_LABELS: dict[str, LazyString] = {

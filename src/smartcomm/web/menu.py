@@ -17,6 +17,8 @@ class MenuItem:
     label: LazyString
     url: str
     permission: Permission
+    # A module switched in the settings: the name of the GeneralSettings flag that shows the entry.
+    module: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,20 @@ MENU: tuple[MenuSection, ...] = (
         "ti-users",
         (
             MenuItem(lazy("All customers"), "/customers", Permission.CUSTOMERS_VIEW),
+            MenuItem(lazy("Orders"), "/orders", Permission.CUSTOMERS_VIEW, module="orders_enabled"),
             MenuItem(lazy("Segments"), "/segments", Permission.SEGMENTS_VIEW),
             MenuItem(lazy("RFM segments"), "/rfm", Permission.RFM_VIEW),
             MenuItem(lazy("Target audiences"), "/audiences", Permission.AUDIENCES_VIEW),
             MenuItem(lazy("Data import"), "/imports", Permission.CUSTOMERS_IMPORT),
             MenuItem(lazy("Contact data quality"), "/customers/contact-quality", Permission.CUSTOMERS_VIEW),
         ),
+    ),
+    MenuSection(
+        "campaigns",
+        lazy("Campaigns"),
+        "ti-route",
+        (MenuItem(lazy("Campaigns"), "/campaigns", Permission.CAMPAIGNS_VIEW),),
+        prefix="/campaigns/",
     ),
     MenuSection(
         "mailings",
@@ -113,6 +123,7 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem(lazy("Classifiers"), "/settings/classifiers", Permission.SETTINGS_VIEW),
             MenuItem(lazy("Event sources"), "/settings/event-sources", Permission.SETTINGS_VIEW),
             MenuItem(lazy("Containers"), "/settings/containers", Permission.SETTINGS_VIEW),
+            MenuItem(lazy("Order statuses"), "/settings/order-statuses", Permission.SETTINGS_VIEW),
             MenuItem(lazy("Channels"), "/settings/channels", Permission.SETTINGS_VIEW),
             MenuItem(lazy("Design"), "/settings/design", Permission.DESIGN_EDIT),
             MenuItem(lazy("Watchers"), "/settings/watchers", Permission.SETTINGS_VIEW),
@@ -123,11 +134,12 @@ MENU: tuple[MenuSection, ...] = (
 )
 
 
-def visible_menu(principal: Principal, path: str) -> list[VisibleSection]:
-    """Sections and entries this user may open, with the one holding `path` marked active."""
+def visible_menu(principal: Principal, path: str, settings: object = None) -> list[VisibleSection]:
+    """Sections and entries this user may open, with the one holding `path` marked active; entries of a
+    module are shown while its flag in `settings` (the general settings) is on."""
     visible: list[VisibleSection] = []
     for section in MENU:
-        items = [item for item in section.items if principal.can(item.permission)]
+        items = [item for item in section.items if _shown(item, principal, settings)]
         if not items:
             continue
         active_item = max(
@@ -136,6 +148,11 @@ def visible_menu(principal: Principal, path: str) -> list[VisibleSection]:
         active = active_item is not None or bool(section.prefix and path.startswith(section.prefix))
         visible.append(VisibleSection(section, items, active, active_item.url if active_item else None))
     return visible
+
+
+def _shown(item: MenuItem, principal: Principal, settings: object) -> bool:
+    module_on = item.module is None or bool(getattr(settings, item.module, False))
+    return module_on and principal.can(item.permission)
 
 
 def landing_url(principal: Principal) -> str:

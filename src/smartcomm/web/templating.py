@@ -193,13 +193,14 @@ def render(
 
 def _base_context(request: Request) -> dict[str, Any]:
     principal = getattr(request.state, "principal", None)
+    general = getattr(request.state, "general", None) or GeneralSettings()
     return {
         "request": request,
         "principal": principal,
         "user": principal,
-        "general": getattr(request.state, "general", None) or GeneralSettings(),
+        "general": general,
         "csrf_token": csrf_token(request),
-        "menu": visible_menu(principal, request.url.path) if principal else [],
+        "menu": visible_menu(principal, request.url.path, general) if principal else [],
         "language": i18n.current_language(),
         "can": principal.can if principal else (lambda _permission: False),
     }

@@ -12,8 +12,9 @@ next run on the same machine sees its process gone and makes the attempt again a
 
 The body is JSON with sorted keys, the same bytes on every attempt; `X-Smartcomm-Signature` is
 `sha256=` + the hex HMAC-SHA256 of those bytes keyed with the webhook secret (General settings →
-Delivery). Without an address no delivery is recorded; without a secret nothing is sent (the attempts
-fail with that reason until one is set).
+Loyalty system; the accrual requests of `loyalty.sending` share the address, the secret and the helpers
+below). Without an address no delivery is recorded; without a secret nothing is sent (the attempts fail
+with that reason until one is set).
 """
 
 from __future__ import annotations
@@ -102,19 +103,10 @@ class WebhookService:
 
     def send(self, attempt: Attempt) -> Outcome:
         """POST one delivery to the configured address (outside any transaction)."""
-        with session_scope(read_only=True) as session:
-            settings = settings_service.read(session, DeliverySettings)
-        if not settings.webhook_url:
-            return Outcome(False, error="no webhook address is configured")
-        if not settings.webhook_secret:
-            return Outcome(False, error="no webhook secret is configured: nothing is sent unsigned")
-        try:
-            secret = unseal(settings.webhook_secret)
-        except SecretUnreadable:
-            return Outcome(
-                False, error="the webhook secret was stored under another secret key: set it again"
-            )
-        return _post(settings.webhook_url, secret, attempt)
+        endpoint = loyalty_endpoint()
+        if isinstance(endpoint, Outcome):
+            return endpoint
+        return _post(endpoint, attempt)
 
     def _claimed(self) -> Iterator[Attempt]:
         """The due deliveries, and those whose attempt a killed worker held, each claimed for one attempt
@@ -124,7 +116,7 @@ class WebhookService:
             with session_scope(read_only=True) as session:
                 repository = WebhookRepository(session)
                 due = [(id_, None) for id_ in repository.due_ids(now, BATCH)]
-                orphans = [(id_, owner) for id_, owner, at in repository.held(now) if _gone(owner, at)]
+                orphans = [(id_, owner) for id_, owner, at in repository.held(now) if holder_gone(owner, at)]
             for delivery_id, gone in due + orphans:
                 attempt = self._claim(delivery_id, gone)
                 if attempt is not None:
@@ -154,7 +146,7 @@ class WebhookService:
         elif attempt.attempts >= MAX_ATTEMPTS:
             values |= {"status": FAILED}
         else:
-            retry_at = now + timedelta(seconds=RETRY_SECONDS[min(attempt.attempts, len(RETRY_SECONDS)) - 1])
+            retry_at = now + retry_pause(attempt.attempts)
             values |= {"status": PENDING, "next_attempt_at": retry_at}
         with session_scope() as session:
             WebhookRepository(session).record(attempt.delivery_id, **values)
@@ -165,9 +157,56 @@ class WebhookService:
         return retry_at
 
 
-def _gone(owner: str, held_until: datetime) -> bool:
+def holder_gone(owner: str, held_until: datetime) -> bool:
     """Whether the process holding an attempt is gone (on this host: looked up; elsewhere: the hold)."""
     return is_gone(owner, held_until - CLAIM_HOLD)
+
+
+def retry_pause(attempts: int) -> timedelta:
+    """How long a failed attempt waits before the next, after `attempts` attempts."""
+    return timedelta(seconds=RETRY_SECONDS[min(attempts, len(RETRY_SECONDS)) - 1])
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the loyalty system takes what smartcomm sends it, and the secret that signs it."""
+
+    url: str
+    secret: str
+
+
+def loyalty_endpoint() -> Endpoint | Outcome:
+    """The loyalty system's address and signing secret (General settings), read in a short transaction of
+    its own; an Outcome saying why nothing can be sent when one is missing or unreadable."""
+    with session_scope(read_only=True) as session:
+        settings = settings_service.read(session, DeliverySettings)
+    if not settings.webhook_url:
+        return Outcome(False, error="no webhook address is configured")
+    if not settings.webhook_secret:
+        return Outcome(False, error="no webhook secret is configured: nothing is sent unsigned")
+    try:
+        return Endpoint(settings.webhook_url, unseal(settings.webhook_secret))
+    except SecretUnreadable:
+        return Outcome(False, error="the webhook secret was stored under another secret key: set it again")
+
+
+def post_signed(endpoint: Endpoint, body: dict[str, Any], headers: dict[str, str]) -> Outcome:
+    """POST `body` (as `body_bytes`) signed with the endpoint's secret, with `headers` added; any 2xx
+    answer within the timeout delivers it."""
+    content = body_bytes(body)
+    sent = {
+        "Content-Type": "application/json",
+        "User-Agent": "smartcomm-webhooks",
+        **headers,
+        SIGNATURE_HEADER: signature(endpoint.secret, content),
+    }
+    try:
+        response = httpx.post(endpoint.url, content=content, headers=sent, timeout=ATTEMPT_TIMEOUT_SECONDS)
+    except httpx.HTTPError as error:
+        return Outcome(False, error=f"{type(error).__name__}: {error}"[:1000])
+    if response.is_success:
+        return Outcome(True, response.status_code)
+    return Outcome(False, response.status_code, f"HTTP {response.status_code}: {response.text[:200]}")
 
 
 def _opt_outs(event: Event) -> list[dict[str, Any]]:
@@ -196,22 +235,9 @@ def _delivery_row(event: Event, change: dict[str, Any], now: datetime) -> dict[s
     }
 
 
-def _post(url: str, secret: str, attempt: Attempt) -> Outcome:
-    body = body_bytes(attempt.body)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "smartcomm-webhooks",
-        "X-Smartcomm-Event": attempt.kind,
-        "X-Smartcomm-Delivery": str(attempt.delivery_id),
-        SIGNATURE_HEADER: signature(secret, body),
-    }
-    try:
-        response = httpx.post(url, content=body, headers=headers, timeout=ATTEMPT_TIMEOUT_SECONDS)
-    except httpx.HTTPError as error:
-        return Outcome(False, error=f"{type(error).__name__}: {error}"[:1000])
-    if response.is_success:
-        return Outcome(True, response.status_code)
-    return Outcome(False, response.status_code, f"HTTP {response.status_code}: {response.text[:200]}")
+def _post(endpoint: Endpoint, attempt: Attempt) -> Outcome:
+    headers = {"X-Smartcomm-Event": attempt.kind, "X-Smartcomm-Delivery": str(attempt.delivery_id)}
+    return post_signed(endpoint, attempt.body, headers)
 
 
 def _deliver_later(at: datetime) -> None:

@@ -9,13 +9,16 @@ from huey import crontab
 from smartcomm.attribution import tasks as attribution_tasks  # noqa: F401 (registers attribution.rebuild)
 from smartcomm.audiences import tasks as audience_tasks  # noqa: F401 (registers audiences.import)
 from smartcomm.auth import tasks as auth_tasks
+from smartcomm.campaigns import tasks as _campaign_tasks  # noqa: F401 (registers campaigns.*, a periodic look)
 from smartcomm.delivery import tasks as delivery_tasks
 from smartcomm.imports import tasks as import_tasks  # noqa: F401 (registers imports.run)
 from smartcomm.intake import tasks as intake_tasks
 from smartcomm.kit import outbox
 from smartcomm.kit.jobs import huey
+from smartcomm.loyalty import tasks as loyalty_tasks
 from smartcomm.mailings import tasks as mailing_tasks  # registers mailings.*, a periodic look
 from smartcomm.polls import links as _poll_macro  # noqa: F401 (registers client.poll)
+from smartcomm.popups import tasks as _popup_tasks  # noqa: F401 (registers popups.expire_hourly)
 from smartcomm.promocodes import issuing as _promocode_macros  # noqa: F401 (registers client.promocode)
 from smartcomm.promocodes import tasks as _promocode_tasks  # noqa: F401 (registers promocodes.*)
 from smartcomm.rfm import tasks as rfm_tasks
@@ -46,13 +49,15 @@ _dispatched_at_startup = threading.Event()
 
 @huey.on_startup()
 def dispatch_at_startup() -> None:
-    """When a worker starts: the domain events and webhooks a stopped worker left are sent on."""
+    """When a worker starts: the domain events, webhooks and accrual requests a stopped worker left are
+    sent on."""
     with _startup_lock:
         if _dispatched_at_startup.is_set():
             return
         _dispatched_at_startup.set()
     outbox.dispatch_events()
     webhook_tasks.deliver_webhooks()
+    loyalty_tasks.deliver_requests()
 
 
 @huey.periodic_task(crontab(), name="events.dispatch_every_minute")
@@ -65,6 +70,12 @@ def dispatch_events_every_minute() -> None:
 @huey.periodic_task(crontab(), name="webhooks.deliver_every_minute")
 def deliver_webhooks_every_minute() -> None:
     webhook_tasks.deliver_webhooks.call_local()
+
+
+@huey.periodic_task(crontab(), name="loyalty.deliver_every_minute")
+def deliver_loyalty_requests_every_minute() -> None:
+    # Accrual requests whose retry came due, and those a killed worker was sending.
+    loyalty_tasks.deliver_requests.call_local()
 
 
 @huey.periodic_task(crontab(), name="delivery.dispatch_every_minute")

@@ -85,12 +85,19 @@ class Reactions:
 
 
 class Audience:
-    """Draws what the recipients of one send did."""
+    """Draws what the recipients of one send did: shares as exact quotas of a mass send, or as each
+    recipient's chance (`by_chance`: the few messages a trigger campaign sends at a time)."""
 
     def __init__(
-        self, rng: random.Random, zone: str, until: datetime, links: dict[int | None, list[tuple[int, str]]]
+        self,
+        rng: random.Random,
+        zone: str,
+        until: datetime,
+        links: dict[int | None, list[tuple[int, str]]],
+        by_chance: bool = False,
     ) -> None:
         self.rng, self.zone, self.until, self.links = rng, ZoneInfo(zone), until, links
+        self.by_chance = by_chance
 
     def react(
         self, handed: list[Handed], engagement: Engagement, opened: dict[int | None, float]
@@ -127,7 +134,10 @@ class Audience:
     # --- who ---------------------------------------------------------------------------------------
 
     def _quota(self, items: list[Handed], share: float) -> list[Handed]:
-        """Exactly round(share × n) of the items, drawn at random (in their order)."""
+        """Exactly round(share × n) of the items, drawn at random (in their order); by chance, each item
+        with the share as its chance."""
+        if self.by_chance:
+            return [item for item in items if self.rng.random() < share]
         count = min(len(items), round(len(items) * share))
         chosen = set(self.rng.sample(range(len(items)), count))
         return [item for index, item in enumerate(items) if index in chosen]

@@ -284,7 +284,13 @@ def _redeem(
             continue
         external_id, store = shoppers[holder.customer_id]
         store = ONLINE_STORE_CODE if holder.online or store is None else store
-        receipts.append(_receipt(holder, external_id, store, at, rng.choice(baskets)))
+        receipts.append(code_receipt(holder, external_id, store, at, rng.choice(baskets)))
+    return write_and_redeem(session, actor, receipts)
+
+
+def write_and_redeem(session: Session, actor: Actor, receipts: list[ReceiptIn]) -> int:
+    """Write receipts that carry codes and redeem them as the receipt subscriber would; the codes
+    redeemed."""
     if not receipts:
         return 0
     ids = receipt_service.write(session, actor, receipts).ids
@@ -299,13 +305,14 @@ def _purchase_time(holder: Holder, zone: ZoneInfo, rng: random.Random) -> dateti
     return moment if moment > holder.since else holder.since + timedelta(minutes=rng.randint(20, 240))
 
 
-def _receipt(
+def code_receipt(
     holder: Holder,
     external_id: str,
     store: str,
     at: datetime,
     basket: list[tuple[str, Decimal, Decimal, Decimal]],
 ) -> ReceiptIn:
+    """A receipt of the basket with the holder's code on it, less what the code takes off."""
     share = _share_off(holder.plan, sum((q * p - d for _, q, p, d in basket), Decimal("0")))
     lines = [
         ReceiptLineIn(sku=sku, quantity=q, price=p, discount=d + ((q * p - d) * share).quantize(CENT))

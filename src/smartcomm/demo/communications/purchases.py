@@ -44,13 +44,13 @@ def add_purchases(
     shoppers = repository.shoppers(sorted({engaged.customer_id for _, engaged in buyers}))
     receipts: list[ReceiptIn] = []
     for mailing_id, engaged in buyers:
-        at = _purchase_time(engaged.at, ZoneInfo(zone), rng)
+        at = purchase_time(engaged.at, ZoneInfo(zone), rng)
         if at >= until or not baskets or engaged.customer_id not in shoppers:
             continue
         external_id, store = shoppers[engaged.customer_id]
         store = ONLINE_STORE_CODE if engaged.clicked or store is None else store
         receipts.append(
-            _receipt(mailing_id, engaged.customer_id, external_id, store, at, rng.choice(baskets))
+            receipt_of(f"M{mailing_id}", engaged.customer_id, external_id, store, at, rng.choice(baskets))
         )
     for start in range(0, len(receipts), WRITE_BATCH):
         receipt_service.write(session, actor, receipts[start : start + WRITE_BATCH])
@@ -62,31 +62,34 @@ def attribute(session: Session, start: datetime, end: datetime) -> int:
     return attribution_service.rebuild(session, start, end)
 
 
-def _purchase_time(opened: datetime, zone: ZoneInfo, rng: random.Random) -> datetime:
+def purchase_time(opened: datetime, zone: ZoneInfo, rng: random.Random) -> datetime:
     """One to three days after the open, while the stores are open."""
     day = (opened + timedelta(days=rng.choice((1, 1, 2, 2, 3)))).astimezone(zone).date()
     clock = time(rng.randint(*OPEN_HOURS), rng.randrange(60), rng.randrange(60))
     return datetime.combine(day, clock, zone)
 
 
-def _receipt(
-    mailing_id: int,
+def receipt_of(
+    tag: str,
     customer_id: int,
     external_id: str,
     store: str,
     at: datetime,
     basket: list[tuple[str, Decimal, Decimal, Decimal]],
+    promo_codes: list[str] | None = None,
 ) -> ReceiptIn:
+    """A receipt of the basket; its number ends with the tag of what sold it (`M<mailing id>`, …)."""
     lines = [
         ReceiptLineIn(sku=sku, quantity=qty, price=price, discount=off) for sku, qty, price, off in basket
     ]
     total = sum((line.line_amount() for line in lines), Decimal("0"))
     prefix = "WEB" if store == ONLINE_STORE_CODE else store.replace("-", "")
     return ReceiptIn(
-        number=f"{prefix}-{external_id}-M{mailing_id}",
+        number=f"{prefix}-{external_id}-{tag}",
         store=store,
         customer_id=customer_id,
         purchased_at=at,
         lines=lines,
         bonus_earned=(total * BONUS_PERCENT).quantize(Decimal("1")),
+        promo_codes=promo_codes or [],
     )

@@ -71,12 +71,26 @@ def hand_over(
     """Send the mailing's waiting messages (or the SMS legs of its cascade) from `at` on, and record what
     became of each."""
     ids = DemoRepository(session).planned_messages(mailing_id, legs)
+    return hand_over_messages(session, ids, at, fates, rng)
+
+
+def hand_over_messages(
+    session: Session,
+    ids: list[int],
+    at: datetime,
+    fates: Fates,
+    rng: random.Random,
+    by_chance: bool = False,
+) -> list[Handed]:
+    """Send these waiting messages (of one channel, in this order) from `at` on, and record what became of
+    each. Fates are exact quotas of the batch, or drawn for each message `by_chance` (the few messages a
+    trigger campaign sends at a time, whose quotas would round to nothing)."""
     if not ids:
         return []
     ledger = LedgerRepository(session)
     messages = ledger.by_ids(ids)
     times = _pace(ids, at, PER_MINUTE[messages[ids[0]].channel])
-    plan = _fates(ids, fates, rng)
+    plan = _chances(ids, fates, rng) if by_chance else _fates(ids, fates, rng)
     delivered = {id_: times[id_] + timedelta(seconds=rng.randint(2, 40)) for id_ in ids if plan[id_] == "ok"}
     handed = [_handed(messages[id_], times[id_], delivered.get(id_)) for id_ in ids]
     DemoRepository(session).take_over(ids, OWNER, at)
@@ -138,6 +152,20 @@ def _fates(ids: list[int], fates: Fates, rng: random.Random) -> dict[int, str]:
         plan.update(dict.fromkeys(order[start:end], fate))
         start = end
     plan.update(dict.fromkeys(order[start:], "sent"))
+    return plan
+
+
+def _chances(ids: list[int], fates: Fates, rng: random.Random) -> dict[int, str]:
+    """Each message's fate drawn on its own, with the shares as chances."""
+    plan: dict[int, str] = {}
+    for id_ in ids:
+        roll = rng.random()
+        if roll < fates.bounced:
+            plan[id_] = "bounced"
+        elif roll < fates.bounced + fates.undelivered:
+            plan[id_] = "undelivered"
+        else:
+            plan[id_] = "ok" if roll < fates.bounced + fates.undelivered + fates.delivered else "sent"
     return plan
 
 

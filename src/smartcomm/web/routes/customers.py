@@ -19,6 +19,7 @@ from smartcomm.customers.service import customer_service
 from smartcomm.kit.errors import DomainError
 from smartcomm.kit.http import DbSession
 from smartcomm.kit.pagination import PageParams
+from smartcomm.orders.views import customer_orders
 from smartcomm.segments.service import segment_service
 from smartcomm.web.deps import requires
 from smartcomm.web.forms import FormErrors, PostedForm, rejected, validate_form
@@ -33,7 +34,7 @@ Editor = Annotated[Principal, Depends(requires(Permission.CUSTOMERS_EDIT_CONTACT
 PAGE_SIZE = 25
 DEFAULT_SORT = "-registered"
 SORTABLE = ("name", "registered", "last_purchase", "total", "receipts")
-TABS = ("receipts", "events", "web-events", "containers", "communications", "promocodes", "polls")
+TABS = ("receipts", "events", "web-events", "containers", "communications", "promocodes", "polls", "orders")
 # htmx asks for one paged section of the profile by targeting its element.
 SECTIONS = {
     "receipts-section": "receipts",
@@ -117,6 +118,8 @@ def profile(
     loaded = profile_service.load(session, customer_id, pages, request.state.general.time_zone)
     context = {f.name: getattr(loaded, f.name) for f in fields(loaded)}
     context["tab"] = tab if tab in TABS else "receipts"
+    if request.state.general.orders_enabled:  # the optional module's tab
+        context["orders"] = customer_orders(session, customer_id)
     return render(request, "customers/profile.html", context)
 
 

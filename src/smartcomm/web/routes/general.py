@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.channels.secrets import MASK, SecretUnreadable, masked, unseal
+from smartcomm.fields.repository import FieldRepository
 from smartcomm.kit import i18n
 from smartcomm.kit.errors import DomainError
 from smartcomm.kit.http import DbSession
@@ -58,6 +59,7 @@ DELIVERY_FIELDS = tuple(name for name in DeliverySettings.model_fields if name !
 
 def _page(
     request: Request,
+    session: DbSession,
     values: dict[str, Any],
     errors: FormErrors,
     status: int = 200,
@@ -77,8 +79,15 @@ def _page(
         "zones": time_zone_names(),
         "currencies": CURRENCIES,
         "countries": _countries(),
+        "manager_fields": _text_fields(session),
     }
     return render(request, "settings/general.html", context, status_code=status)
+
+
+def _text_fields(session: DbSession) -> list[tuple[str, str]]:
+    """The custom text fields of customers (one may hold the e-mail of the customer's manager)."""
+    fields = FieldRepository(session).for_object("customer")
+    return [(field.code, field.name) for field in fields if not field.is_system and field.type == "string"]
 
 
 def _shown_secret(stored: str | None) -> str | None:
@@ -97,7 +106,7 @@ def general_settings(request: Request, session: DbSession, _: Viewer) -> Respons
     delivery = settings_service.read(session, DeliverySettings).model_dump()
     promo = settings_service.read(session, PromoCodeSettings).model_dump()
     general = settings_service.read(session, GeneralSettings).model_dump()
-    return _page(request, general, {}, delivery=delivery, promo=promo)
+    return _page(request, session, general, {}, delivery=delivery, promo=promo)
 
 
 @router.post("")
@@ -130,7 +139,13 @@ def save_general_settings(
         shown = kept | delivery | {"webhook_secret": kept["webhook_secret"]}
         promo_shown = settings_service.read(session, PromoCodeSettings).model_dump() | promo
         return _page(
-            request, current | values, rejected(session, error), error.status_code, shown, promo_shown
+            request,
+            session,
+            current | values,
+            rejected(session, error),
+            error.status_code,
+            shown,
+            promo_shown,
         )
     flash(request, "Settings saved.")
     return redirect(request, "/settings/general")

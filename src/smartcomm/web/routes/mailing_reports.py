@@ -5,12 +5,12 @@ the report's CSV files."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
-from babel.dates import get_day_names
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from smartcomm.analytics.messages import FIGURE_LABELS, weekday_names
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
 from smartcomm.kit import i18n
@@ -20,9 +20,7 @@ from smartcomm.kit.time import utcnow
 from smartcomm.mailings.groups_report import groups_report_service
 from smartcomm.mailings.reports import (
     BUCKET_LABELS,
-    FIGURE_LABELS,
     RECIPIENT_HEADERS,
-    WEEKDAYS,
     file_name,
     mailing_report_service,
 )
@@ -47,7 +45,7 @@ def report_page(request: Request, session: DbSession, _: Viewer, mailing_id: int
         "figures": {figure.key: figure for figure in report.figures},
         "figure_labels": FIGURE_LABELS,
         "bucket_labels": BUCKET_LABELS,
-        "weekdays": _weekday_names(_language(request)),
+        "weekdays": weekday_names(_language(request)),
     }
     return render(request, "mailings/report.html", context)
 
@@ -101,8 +99,3 @@ def _recipient_stream(mailing_id: int, headers: list[str]) -> Iterator[str]:
 
 def _language(request: Request) -> str:
     return str(getattr(request.state, "language", None) or i18n.current_language())
-
-
-def _weekday_names(language: str) -> list[str]:
-    names: Any = get_day_names("abbreviated", locale=language)
-    return [str(names[day]) for day in range(WEEKDAYS)]

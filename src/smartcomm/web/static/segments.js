@@ -24,7 +24,8 @@
     profile: "ti-user", custom: "ti-forms", contacts: "ti-address-book", consent: "ti-shield-check",
     purchases: "ti-shopping-cart", events: "ti-bolt", web: "ti-world", containers: "ti-basket",
     audiences: "ti-tags", segments: "ti-chart-pie", rfm: "ti-chart-dots", communications: "ti-mail",
-    promocodes: "ti-ticket", polls: "ti-checklist"
+    promocodes: "ti-ticket", polls: "ti-checklist", orders: "ti-package", bonuses: "ti-coins",
+    campaigns: "ti-route"
   };
   // Parameters named inside a poll: what their pickers offer, and their names, depend on the poll (and the
   // question) chosen beside them.
@@ -489,7 +490,7 @@
 
       lookupKinds: [
         "product", "category", "store", "source", "container", "event", "mailing_category", "audience", "segment",
-        "mailing", "promocode_group", "poll", "poll_question", "poll_row", "poll_option"
+        "mailing", "campaign", "promocode_group", "poll", "poll_question", "poll_row", "poll_option"
       ],
 
       isLookup: function (spec) { return has(this.lookupKinds, spec.kind); },

@@ -1,0 +1,1 @@
+"""In-product notifications to staff users (the bell in the top bar)."""
