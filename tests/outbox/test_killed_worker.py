@@ -90,7 +90,9 @@ def commit_change_as_a_web_process(env: dict[str, str]) -> None:
 
 def state(database: Database, segment_id: int) -> dict[str, object]:
     with database.session() as session:
-        latest = session.scalar(select(func.max(DomainEvent.id)))
+        # A segment's refresh announces its entries and exits (`segment.changed`, for campaign triggers)
+        # after both subscribers have handled the change; neither of them listens to it.
+        latest = session.scalar(select(func.max(DomainEvent.id)).where(DomainEvent.kind != "segment.changed"))
         checkpoints = dict(session.execute(select(EventCheckpoint.subscriber, EventCheckpoint.last_id)).all())
         entered = select(func.count()).where(
             SegmentEvent.segment_id == segment_id, SegmentEvent.kind == "entered"
