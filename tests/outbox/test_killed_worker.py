@@ -101,7 +101,7 @@ def state(database: Database, segment_id: int) -> dict[str, object]:
             "members": current_members(session, segment_id),
             "entered": session.scalar(entered),
             "deliveries": [d.status for d in session.scalars(select(WebhookDelivery))],
-            "current": {name: checkpoints.get(name) == latest for name in SUBSCRIBERS},
+            "current": {name: (checkpoints.get(name) or 0) >= latest for name in SUBSCRIBERS},
         }
 
 
