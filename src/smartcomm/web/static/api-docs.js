@@ -8,6 +8,8 @@
     deepLinking: true,
     // No call to the public validator service: the documentation must work on a closed network.
     validatorUrl: null,
+    // A box above the operations that narrows them to the tags whose name holds what is typed.
+    filter: true,
     presets: [window.SwaggerUIBundle.presets.apis],
     layout: "BaseLayout"
   });
