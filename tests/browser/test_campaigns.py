@@ -189,6 +189,12 @@ def test_a_pasted_node_travels_to_another_campaign(page: Page, staff, live_datab
     page.check("#s-exit-event")
     page.fill("#s-exit-events", "unsubscribed")
     page.fill("#s-name", "Second, renamed")
+    # Its own attribution rule: purchases of 500 or more within 10 days of its message.
+    expect(page.locator("#s-attribution-days")).to_be_hidden()
+    page.locator('#s-attribution label:has(input[value="days"])').click()
+    page.fill("#s-attribution-days", "10")
+    page.fill("#s-attribution-amount", "500")
+    look(page, "campaign-settings-drawer")
     page.click("#save-settings")
     expect(page.locator("#campaign-title")).to_have_text("Second, renamed")
     with live_database.session() as session:
@@ -198,6 +204,34 @@ def test_a_pasted_node_travels_to_another_campaign(page: Page, staff, live_datab
             7 * 24 * 60,
             [{"kind": "order"}, {"kind": "event", "name": "unsubscribed"}],
         )
+        assert found.attribution["days"] == 10 and found.attribution["criteria"]["min_amount"] == "500"
+
+
+def test_action_worked_watches_a_node_picked_from_another_campaign(
+    page: Page, staff, live_database: Database
+) -> None:
+    welcome_id, _ = templates(live_database)
+    chained = graph([node("t", "trigger.action_worked")], [])
+    with live_database.session() as session:
+        first = campaign_service.create(session, ACTOR, CampaignIn(name="Welcome"), welcome_graph(welcome_id))
+        second = campaign_service.create(session, ACTOR, CampaignIn(name="Follow-up"), chained)
+        session.commit()
+        first_id, second_id = first.id, second.id
+    email, password = staff("marketer")
+    sign_in(page, email, password)
+    page.goto(f"/campaigns/{second_id}")
+    card(page, "t").click()
+    expect(page.locator("#f-node")).to_contain_text("Choose the campaign first")
+
+    page.select_option("#f-campaign_id", label="Welcome")
+    expect(page.locator("#f-node option")).to_have_text(
+        ["Not chosen", "Send e-mail (e)", "Cheque issued (t)", "Wait (w)"]
+    )
+    page.select_option("#f-node", "e")
+    page.click("#save-graph")
+    wait_saved(page)
+    trigger = stored(live_database, second_id)["nodes"][0]
+    assert trigger["settings"] == {"campaign_id": first_id, "node": "e"}
 
 
 def welcome_graph(template_id: int) -> dict[str, Any]:

@@ -299,6 +299,71 @@ def test_the_settings_drawer_saves_reentry_exit_rules_and_category(
     assert session.get(Campaign, campaign.id).name == "Renamed"  # type: ignore[union-attr]
 
 
+def test_the_settings_drawer_sets_the_campaigns_attribution_rule_and_names_a_wrong_field(
+    session: Session, client: UIClient
+) -> None:
+    campaign = draft(session)
+    sign_in_as(client, session, "marketer")
+    rule = {"window": "days", "days": 10, "criteria": {"min_amount": "500", "skus": ["A-1", "B-2"]}}
+    body = {"name": campaign.name, "reentry": "once", "exit_rules": [], "attribution": rule}
+
+    saved = client.post(f"/campaigns/{campaign.id}/settings", json=body, headers=json_headers(client))
+
+    assert saved.status_code == 200, saved.text
+    session.expire_all()
+    assert session.get(Campaign, campaign.id).attribution == {  # type: ignore[union-attr]
+        "window": "days", "days": 10, "criteria": {"min_amount": "500", "skus": ["A-1", "B-2"], "category_ids": []}
+    }  # fmt: skip
+    page = client.get(f"/campaigns/{campaign.id}").text
+    assert re.search(r'name="attribution.window" value="days" class="form-selectgroup-input" checked', page)
+    assert 'value="A-1, B-2"' in page
+    before = history(session, campaign.id)
+
+    wrongs = (
+        ({"window": "days", "days": 0}, "attribution.days"),
+        ({"window": "weeks"}, "attribution.window"),
+    )
+    for wrong, field in wrongs:
+        refused = client.post(
+            f"/campaigns/{campaign.id}/settings",
+            json=body | {"attribution": wrong},
+            headers=json_headers(client),
+        )
+        assert refused.status_code == 422 and field in refused.json()["errors"], (wrong, refused.text)
+    session.expire_all()
+    assert session.get(Campaign, campaign.id).attribution["days"] == 10  # type: ignore[union-attr,index]
+    assert history(session, campaign.id) == before
+
+    back = client.post(
+        f"/campaigns/{campaign.id}/settings", json=body | {"attribution": None}, headers=json_headers(client)
+    )
+    assert back.status_code == 200
+    session.expire_all()
+    assert not session.get(Campaign, campaign.id).attribution  # type: ignore[union-attr]
+
+
+def test_action_worked_offers_the_other_campaigns_and_their_nodes(session: Session, client: UIClient) -> None:
+    template = email_template(session)
+    watched = draft(session, welcome(template.id))
+    watching = draft(session)
+    sign_in_as(client, session, "marketer")
+
+    config = editor_config(client.get(f"/campaigns/{watching.id}").text)
+    nodes = client.get(f"/campaigns/{watched.id}/nodes", headers=json_headers(client))
+
+    offered = [choice["id"] for choice in config["choices"]["campaigns"]]
+    assert watched.id in offered and watching.id not in offered
+    worked = next(k for k in config["palette"] if k["name"] == "trigger.action_worked")
+    assert [(f["name"], f["widget"]) for f in worked["fields"]] == [
+        ("campaign_id", "campaign"), ("node", "watched_node")
+    ]  # fmt: skip
+    assert nodes.status_code == 200
+    assert nodes.json()["nodes"] == [
+        {"id": "e", "label": "Send e-mail"}, {"id": "t", "label": "Cheque issued"}, {"id": "w", "label": "Wait"}
+    ]  # fmt: skip
+    assert client.get("/campaigns/999999/nodes", headers=json_headers(client)).status_code == 404
+
+
 def test_nodes_are_described_and_the_filter_gets_the_segment_builder(
     session: Session, client: UIClient
 ) -> None:

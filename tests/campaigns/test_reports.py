@@ -18,12 +18,13 @@ from smartcomm.campaigns import engine
 from smartcomm.campaigns.reports import campaign_report_service, customer_journeys
 from smartcomm.kit.errors import InvalidInput
 from smartcomm.kit.time import utcnow
-from smartcomm.models import Journey, Receipt
+from smartcomm.models import Journey, Message, Receipt
 from smartcomm.settings.schemas import GeneralSettings
 from smartcomm.settings.service import settings_service
 from tests.campaigns.helpers import active_campaign, buy, edge, graph, node
 from tests.campaigns.report_helpers import hits_written_inline, message_of, open_email
 from tests.delivery.helpers import email_template, make_customer
+from tests.factories import make_user
 
 pytestmark = pytest.mark.usefixtures("hits_written_inline")
 __all__ = ["hits_written_inline"]
@@ -245,3 +246,25 @@ def test_a_customers_journeys_name_their_campaign_version_and_node(session: Sess
         (first.id, 1, "w", "Wait", "waiting"),
     ]
     assert customer_journeys(session, make_customer(session).id, 20).journeys == []
+
+
+def test_the_e_mails_telling_staff_about_a_customer_are_not_counted_as_the_campaigns_messages(
+    session: Session,
+) -> None:
+    manager, _ = make_user(session, email="manager@shop.example", full_name="Manager")
+    template = email_template(session).id
+    campaign = active_campaign(session, graph(
+        [node("t", "trigger.cheque_issued"),
+         node("n", "action.send_notification", user_ids=[manager.id], title="A purchase"),
+         node("e", "action.send_email", template_version_id=template)],
+        [edge("t", "n"), edge("n", "e")],
+    ))  # fmt: skip
+    customer = make_customer(session)
+    buy(session, customer)
+    staff = select(Message).where(Message.source_id == campaign.id, Message.customer_id.is_(None))
+    assert len(session.scalars(staff).all()) == 1  # the manager was e-mailed
+
+    report = campaign_report_service.report(session, campaign.id)
+
+    assert figures(report.messages)["sent"] == 1
+    assert figures(campaign_report_service.report(session, campaign.id, node="n").messages)["sent"] == 0

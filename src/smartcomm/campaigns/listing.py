@@ -181,6 +181,10 @@ class CampaignListing(Repository[Campaign]):
     def polls(self) -> list[tuple[int, str]]:
         return self._pairs(select(Poll.id, Poll.name).order_by(Poll.name))
 
+    def campaigns(self, other_than: int) -> list[tuple[int, str]]:
+        others = select(Campaign.id, Campaign.name).where(Campaign.id != other_than)
+        return self._pairs(others.order_by(Campaign.name))
+
     def categories(self) -> list[tuple[int, str]]:
         return self._pairs(select(MailingCategory.id, MailingCategory.name).order_by(MailingCategory.name))
 

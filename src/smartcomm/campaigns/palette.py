@@ -144,6 +144,8 @@ SPECIAL_WIDGETS = {
     "hour": "hour",
     "email_node": "node",
     "filter_node": "node",
+    "campaign_id": "campaign",  # "action worked": another campaign…
+    "node": "watched_node",  # …and one of its nodes, listed once the campaign is chosen
 }
 # A field naming another node of the same graph: the kinds it may name.
 NODE_KINDS = {"email_node": ["action.send_email"], "filter_node": ["action.filter"]}

@@ -117,8 +117,13 @@ class CampaignReportQueries:
         )
 
     def message_scope(self, node: str | None) -> list[Any]:
-        """The conditions on `messages` that name the campaign's messages (of one node) in the period."""
-        scope = [Message.source_kind == Source.CAMPAIGN, Message.source_id == self.campaign_id]
+        """The conditions on `messages` that name the campaign's messages to customers (of one node) in the
+        period; the e-mails that tell staff about a customer are not the campaign's communications."""
+        scope = [
+            Message.source_kind == Source.CAMPAIGN,
+            Message.source_id == self.campaign_id,
+            Message.customer_id.is_not(None),
+        ]
         if node is not None:
             scope.append(Message.id.in_(self._node_messages(node)))
         if self.period is not None:

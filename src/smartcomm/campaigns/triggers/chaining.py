@@ -29,7 +29,7 @@ NODE_PASSED = "campaign.node_passed"
 
 
 class ChainSettings(Settings):
-    campaign_id: RowId = Field(title=lazy("Campaign (id)"))
+    campaign_id: RowId = Field(title=lazy("Campaign"))
     node: NodeId = Field(title=lazy("Its node"), description=lazy("The node whose customers enter this one."))
 
 

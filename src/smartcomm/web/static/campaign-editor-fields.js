@@ -259,6 +259,38 @@
       return select;
     }
 
+    // "Action worked": the campaign to watch, then one of its nodes — fetched once the campaign is chosen,
+    // and again whenever another one is.
+    function campaignWidget(id, spec, value) {
+      var select = choiceWidget("campaigns", "none")(id, spec, value);
+      select.addEventListener("change", function () { fillWatchedNodes(id, undefined); });
+      return select;
+    }
+
+    function watchedNodeWidget(id, spec, value) {
+      var select = selectInput(id, spec, value, value ? [{ value: value, label: String(value) }] : [], T.none);
+      select.addEventListener("change", function () { setting(id, spec.name, select.value || undefined); });
+      window.setTimeout(function () { fillWatchedNodes(id, value); }, 0);
+      return select;
+    }
+
+    function fillWatchedNodes(id, value) {
+      var select = $("f-node"), campaign = nodeData(id).settings.campaign_id;
+      if (!select) { return; }
+      if (value === undefined) { setting(id, "node", undefined); }
+      if (!campaign) {
+        select.replaceChildren(el("option", { value: "", text: T.choose_campaign_first }));
+        return;
+      }
+      send("GET", "/campaigns/" + campaign + "/nodes").then(function (answer) {
+        if (!answer.ok || $("f-node") !== select) { return; }
+        var options = answer.data.nodes.map(function (n) { return { value: n.id, label: n.label + " (" + n.id + ")" }; });
+        if (value && !options.some(function (o) { return o.value === value; })) { options.push({ value: value, label: String(value) }); }
+        var filled = selectInput(id, { name: "node" }, value, options, T.none);
+        select.replaceChildren.apply(select, Array.prototype.slice.call(filled.children));
+      });
+    }
+
     var WIDGETS = {
       node: nodeWidget,
       number: plainInput("number"),
@@ -277,7 +309,9 @@
       segment: choiceWidget("segments", "every_customer"),
       audience: choiceWidget("audiences", "none"),
       poll: choiceWidget("polls", "none"),
-      category: choiceWidget("categories", "none")
+      category: choiceWidget("categories", "none"),
+      campaign: campaignWidget,
+      watched_node: watchedNodeWidget
     };
 
     return { build: buildForm, showDependent: showDependent };

@@ -132,6 +132,7 @@
     });
     var amount = read("reentry_amount").trim();
     return {
+      attribution: attributionRule(form, read),
       name: read("name"),
       description: read("description").trim() || null,
       reentry: mode,
@@ -143,9 +144,43 @@
     };
   }
 
+  // The campaign's own attribution rule; null: the one in the settings. Numbers go as typed: the server
+  // names what is wrong with them.
+  function attributionRule(form, read) {
+    var window = (form.querySelector('input[name="attribution.window"]:checked') || {}).value || "default";
+    if (window === "default") { return null; }
+    if (window === "off") { return { window: "off" }; }
+    var criteria = {}, skus = read("attribution.criteria.skus").split(",").map(function (s) { return s.trim(); }).filter(Boolean);
+    ["min_amount", "min_items"].forEach(function (name) {
+      var text = read("attribution.criteria." + name).trim();
+      if (text !== "") { criteria[name] = text; }
+    });
+    if (skus.length) { criteria.skus = skus; }
+    var rule = { window: window, criteria: Object.keys(criteria).length ? criteria : null };
+    if (window === "days") {
+      var days = read("attribution.days").trim();
+      rule.days = /^\d+$/.test(days) ? parseInt(days, 10) : days;
+    } else {
+      rule.date_from = read("attribution.date_from") || null;
+      rule.date_to = read("attribution.date_to") || null;
+    }
+    return rule;
+  }
+
+  // The rows of the window chosen are shown, the others hidden.
+  function showAttributionWindow(form) {
+    var window = (form.querySelector('input[name="attribution.window"]:checked') || {}).value || "default";
+    form.querySelectorAll("#s-attribution [data-window]").forEach(function (row) {
+      row.hidden = row.getAttribute("data-window").split(" ").indexOf(window) === -1;
+    });
+  }
+
   function bindSettings(T) {
     var form = $("settings-form");
     if (!form) { return; }
+    form.querySelectorAll('input[name="attribution.window"]').forEach(function (radio) {
+      radio.addEventListener("change", function () { showAttributionWindow(form); });
+    });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       form.querySelectorAll("[data-error-for]").forEach(function (slot) { slot.textContent = ""; });
@@ -158,7 +193,9 @@
         }
         var errors = (answer.data && answer.data.errors) || {};
         Object.keys(errors).forEach(function (name) {
-          var slot = form.querySelector('[data-error-for="' + name + '"]');
+          // A field without a slot of its own (the third SKU) is told under its group's.
+          var slot = form.querySelector('[data-error-for="' + name + '"]') ||
+            form.querySelector('[data-error-for="' + name.split(/[.[]/)[0] + '"]');
           if (slot) { slot.textContent = errors[name]; }
           var input = form.elements[name];
           if (input && input.classList) { input.classList.add("is-invalid"); }

@@ -23,14 +23,15 @@ from smartcomm.campaigns.modules import switched_on
 from smartcomm.campaigns.schemas import CampaignIn, GraphBody
 from smartcomm.campaigns.service import campaign_service, settings_of
 from smartcomm.campaigns.summaries import describe, names_for
+from smartcomm.campaigns.triggers.chaining import node_choices
 from smartcomm.kit.errors import DomainError, NotFound
 from smartcomm.kit.http import DbSession
 from smartcomm.kit.i18n import lazy
 from smartcomm.kit.types import MAX_INT64
 from smartcomm.models import Campaign, CampaignVersion
-from smartcomm.web.forms import errors_from_validation
 from smartcomm.web.routes.campaigns.common import Editor, JsonBody, Viewer, problems_json
 from smartcomm.web.routes.campaigns.texts import editor_texts
+from smartcomm.web.routes.mailings.form import field_errors
 from smartcomm.web.segment_builder import builder_config, read_rules_text, readable_errors
 from smartcomm.web.templating import render
 
@@ -102,13 +103,13 @@ def check_graph(session: DbSession, _: Editor, campaign_id: int, posted: JsonBod
 
 @router.post("/{campaign_id:int}/settings")
 def save_settings(session: DbSession, principal: Editor, campaign_id: int, posted: JsonBody) -> Response:
-    """The settings drawer: name, description, re-entry, exit rules, mailing category."""
+    """The settings drawer: name, description, re-entry, exit rules, mailing category, attribution rule."""
     campaign = campaign_service.get(session, campaign_id)
     try:
         data = CampaignIn.model_validate(settings_of(campaign) | _posted_settings(posted))
         check_category(session, data.category_id)
     except ValidationError as error:
-        return JSONResponse({"ok": False, "errors": errors_from_validation(error)}, status_code=422)
+        return JSONResponse({"ok": False, "errors": field_errors(error)}, status_code=422)
     except DomainError as error:
         return JSONResponse(
             {"ok": False, "errors": {e.field: e.message for e in error.errors}}, status_code=422
@@ -147,6 +148,14 @@ def figures(
     return JSONResponse({"nodes": {node: f.as_json() for node, f in found.items()}})
 
 
+@router.get("/{campaign_id:int}/nodes")
+def nodes_of(session: DbSession, _: Viewer, campaign_id: int) -> JSONResponse:
+    """The nodes of a campaign another one may watch ("action worked"), for the side panel's select."""
+    campaign_service.get(session, campaign_id)
+    found = node_choices(session, campaign_id)
+    return JSONResponse({"nodes": [{"id": node, "label": label} for node, label in found]})
+
+
 # --- the page's data ---------------------------------------------------------------------------------
 
 
@@ -183,14 +192,14 @@ def _config(
         "palette": entries,
         "described": describe(nodes, names_for(session, nodes)),
         "problems": problems,
-        "choices": _choices(session, nodes),
+        "choices": _choices(session, campaign.id, nodes),
         "canEdit": principal.can(Permission.CAMPAIGNS_EDIT),
         "canActivate": principal.can(Permission.CAMPAIGNS_ACTIVATE),
         "texts": editor_texts(),
     }
 
 
-def _choices(session: Session, nodes: list[dict[str, Any]]) -> dict[str, Any]:
+def _choices(session: Session, campaign_id: int, nodes: list[dict[str, Any]]) -> dict[str, Any]:
     listing = CampaignListing(session)
     kept = [
         value
@@ -215,6 +224,7 @@ def _choices(session: Session, nodes: list[dict[str, Any]]) -> dict[str, Any]:
         "audiences": [{"id": i, "label": name, "count": count} for i, name, count in listing.audiences()],
         "polls": [{"id": i, "label": name} for i, name in listing.polls()],
         "categories": [{"id": i, "label": name} for i, name in listing.categories()],
+        "campaigns": [{"id": i, "label": name} for i, name in listing.campaigns(other_than=campaign_id)],
     }
 
 
@@ -231,7 +241,9 @@ def _reentry(minutes: int | None) -> dict[str, Any]:
 
 
 UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
-SETTINGS_FIELDS = ("name", "description", "category_id", "exclude_global_control", "exit_rules")
+SETTINGS_FIELDS = (
+    "name", "description", "category_id", "exclude_global_control", "exit_rules", "attribution"
+)  # fmt: skip
 
 
 def _posted_settings(body: Any) -> dict[str, Any]:

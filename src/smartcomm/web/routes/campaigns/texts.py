@@ -34,6 +34,7 @@ TEXTS: dict[str, LazyString] = {
     "read_only": lazy("Read-only"),
     "none": lazy("Not chosen"),
     "every_customer": lazy("Every customer"),
+    "choose_campaign_first": lazy("Choose the campaign first"),
     "choose_template": lazy("Choose a template"),
     "no_templates": lazy("There are no templates of this channel yet."),
     "preview": lazy("Preview"),
