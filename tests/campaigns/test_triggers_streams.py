@@ -4,15 +4,21 @@ refreshes), target audience changes (service and import), completed polls, and c
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from smartcomm.audiences.importer import audience_import_service
 from smartcomm.audiences.schemas import AudienceIn, IdType, ImportMode, ImportRequest, MembersIn
 from smartcomm.audiences.service import audience_service
 from smartcomm.campaigns.service import campaign_service
+from smartcomm.campaigns.triggers.segments import SET_BASED_FROM
 from smartcomm.customers.schemas import CustomerIn
 from smartcomm.customers.service import customer_service
+from smartcomm.models import Customer, SegmentEvent
 from smartcomm.polls import answering
 from smartcomm.segments.service import segment_service
 from tests.audiences.helpers import city_segment
@@ -30,6 +36,21 @@ from tests.campaigns.trigger_helpers import (
 from tests.delivery.helpers import email_template, make_customer
 from tests.outbox.conftest import published
 from tests.polls.helpers import make_poll
+
+
+@pytest.fixture
+def statements(session: Session) -> Iterator[list[str]]:
+    """The SQL statements run on the test's database while the test runs."""
+    seen: list[str] = []
+
+    def note(*args: Any) -> None:
+        seen.append(str(args[2]).lstrip())
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    yield seen
+    event.remove(engine, "before_cursor_execute", note)
+
 
 # --- segments ------------------------------------------------------------------------------------------
 
@@ -61,6 +82,37 @@ def test_segment_entries_and_exits_of_refreshes_and_builds(session: Session) -> 
     assert context_of(session, left)["change"] == "exited"
     hand_over_again(session, "segment.changed", after=before)
     assert (entered(session, joined), entered(session, left)) == ([boris.id, olga.id], [anna.id])
+
+
+def test_a_segments_first_build_enters_its_many_members_in_one_statement_once_each(
+    session: Session, statements: list[str]
+) -> None:
+    many = SET_BASED_FROM + 100
+    segment = city_segment(session, "Kazan", "Kazan")  # built: empty
+    session.commit()
+    joined = campaign_on(session, "trigger.segment_changed", segment_id=segment.id)
+    once = active_campaign(session, passing("trigger.segment_changed", segment_id=segment.id))
+    rows = [{"external_id": f"KZN-{n}", "email": f"k{n}@example.com", "city": "Kazan"} for n in range(many)]
+    session.execute(insert(Customer), rows)  # written without events: the next build finds them
+    session.commit()
+    before = mark(session)
+    statements.clear()
+
+    segment_service.build(session, segment.id, "manual")
+    session.commit()
+
+    members = sorted(session.scalars(select(Customer.id).where(Customer.city == "Kazan")))
+    assert sorted(entered(session, joined)) == members and sorted(entered(session, once)) == members
+    inserts = [s for s in statements if s.startswith("INSERT INTO journeys")]
+    assert len(inserts) == 2 and all("SELECT" in each for each in inserts)  # one INSERT … SELECT each
+    first = journeys(session, joined)[0]
+    row = session.scalar(select(SegmentEvent).where(SegmentEvent.customer_id == first.customer_id))
+    assert first.occurrence == f"segment_event:{row.id}"  # type: ignore[union-attr]
+    changed_at = row.occurred_at.strftime("%Y-%m-%dT%H:%M:%S+00:00")  # type: ignore[union-attr]
+    assert first.context == {"segment_id": segment.id, "change": "entered", "changed_at": changed_at}
+
+    hand_over_again(session, "segment.changed", after=before)
+    assert len(entered(session, joined)) == many and len(entered(session, once)) == many
 
 
 def test_another_segments_changes_enter_nobody(session: Session) -> None:

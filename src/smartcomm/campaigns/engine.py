@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from smartcomm.campaigns.actions.base import Action, Go, Hold, Outcome, Step, Stop
@@ -103,18 +104,24 @@ def enter_window(
     session: Session, campaign: Campaign, trigger: Trigger, settings: Any, window: Window
 ) -> int:
     """Enter the customers a scheduled trigger selects for the window, in one statement."""
+    selection = trigger.selection(session, settings, window)
+    return 0 if selection is None else enter_selected(session, campaign, selection, window.end)
+
+
+def enter_selected(session: Session, campaign: Campaign, selection: Select[Any], now: datetime) -> int:
+    """Enter the customers of a set-based selection (`customer_id`, `occurrence`, maybe `context`) into the
+    campaign's published version, in one statement; returns how many entered."""
     repository = CampaignRepository(session)
     version_id = campaign.published_version_id
     version = repository.version(version_id) if version_id is not None else None
     node = graph_of(version).trigger if version is not None else None
-    selection = trigger.selection(session, settings, window)
-    if version_id is None or node is None or selection is None:
+    if version_id is None or node is None:
         return 0
     entered = repository.enter_selected(
-        campaign, version_id, node.id, selection, window.end, _reentry_after(campaign, window.end)
+        campaign, version_id, node.id, selection, now, _reentry_after(campaign, now)
     )
     if entered:
-        _count(session, campaign.id, {(version_id, node.id, ARRIVED, _day(window.end)): entered})
+        _count(session, campaign.id, {(version_id, node.id, ARRIVED, _day(now)): entered})
         queue_after_commit(session, "campaigns.advance")
     return entered
 

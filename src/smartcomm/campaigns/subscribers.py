@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from smartcomm.campaigns import nodes
-from smartcomm.campaigns.engine import enter, graph_of
+from smartcomm.campaigns.engine import enter, enter_selected, graph_of
 from smartcomm.campaigns.exits import EXIT_KINDS, exit_customers
 from smartcomm.campaigns.repository import CampaignRepository
 from smartcomm.campaigns.triggers.base import Trigger
@@ -54,8 +54,10 @@ def enter_on_events(session: Session, events: Sequence[Event]) -> None:
         if node is None or trigger is None or node.id not in graph.settings:
             continue
         relevant = [event for event in events if event.kind in trigger.listens]
-        entries = trigger.entries(session, graph.settings[node.id], relevant)
-        enter(session, campaign, entries, now)
+        settings = graph.settings[node.id]
+        enter(session, campaign, trigger.entries(session, settings, relevant), now)
+        for selection in trigger.selections(session, settings, relevant):
+            enter_selected(session, campaign, selection, now)
 
 
 @subscriber("campaigns.exits", kinds=EXIT_KINDS)

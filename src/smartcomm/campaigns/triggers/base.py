@@ -51,6 +51,12 @@ class Trigger(NodeKind):
         """The customers these events enter (real-time triggers)."""
         return []
 
+    def selections(self, session: Session, settings: Any, events: Sequence[Event]) -> list[Select[Any]]:
+        """The customers these events enter as set-based selections, where they are too many to list one
+        by one (a segment's first build): each a SELECT as `selection` gives. With `entries`, together
+        they name each customer the events enter once."""
+        return []
+
     def next_check(self, settings: Any, after: datetime, zone: ZoneInfo) -> datetime | None:
         """When a scheduled trigger looks next, after `after` (None: never again)."""
         return None

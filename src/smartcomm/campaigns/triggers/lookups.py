@@ -10,9 +10,10 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy import Integer, Select, String, and_, cast, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
+from smartcomm.campaigns.triggers.schedule import iso_text, json_object
 from smartcomm.kit.bulk import chunked
 from smartcomm.models import (
     Category,
@@ -219,6 +220,33 @@ def segment_stream(session: Session, segment_id: int, first_id: int, last_id: in
         .order_by(SegmentEvent.id)
     )
     return list(session.execute(statement))
+
+
+def segment_stream_entries(segment_id: int, first_id: int, last_id: int, kind: str) -> Select[Any]:
+    """The customers of the segment's entries or exits with ids first_id..last_id as a trigger's selection:
+    each customer once, by their first row (its id names the occurrence), with the context the one-by-one
+    path gives them."""
+    first_rows = (
+        select(func.min(SegmentEvent.id).label("id"))
+        .where(
+            SegmentEvent.segment_id == segment_id,
+            SegmentEvent.id >= first_id,
+            SegmentEvent.id <= last_id,
+            SegmentEvent.kind == kind,
+        )
+        .group_by(SegmentEvent.customer_id)
+        .subquery("first_rows")
+    )
+    context = json_object(
+        segment_id=cast(literal(segment_id), Integer),
+        change=cast(literal(kind), String),
+        changed_at=iso_text(SegmentEvent.occurred_at).concat("+00:00"),
+    )
+    return select(
+        SegmentEvent.customer_id,
+        literal("segment_event:").concat(cast(SegmentEvent.id, String)).label("occurrence"),
+        context.label("context"),
+    ).join(first_rows, first_rows.c.id == SegmentEvent.id)
 
 
 def poll_responses(session: Session, response_ids: Collection[int], poll_id: int) -> list[Any]:
