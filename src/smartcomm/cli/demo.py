@@ -87,7 +87,8 @@ def load_if_empty(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> Dem
     console.print(
         f"{starters.segments} example segments (built by the worker), a first RFM calculation, "
         f"{starters.templates} example templates, {starters.messages} sample messages "
-        f"(sent to the sandbox by the worker) and {starters.mailings} mailings of the last three months."
+        f"(sent to the sandbox by the worker), {starters.mailings} mailings of the last three months and "
+        f"{starters.campaigns} trigger campaigns (see Campaigns)."
     )
     return summary
 

@@ -33,7 +33,7 @@ from smartcomm.config import config
 from smartcomm.kit.db import on_commit
 
 HUEY_NAME = "smartcomm"
-PENDING_SECONDS = 30.0  # a wake-up job queued this long ago and not started is no longer counted on
+PENDING_SECONDS = 10.0  # a wake-up job queued this long ago and not started is no longer counted on
 # Unix socket addresses are limited to 107 bytes; longer paths are reached through the folder's
 # descriptor (/proc/self/fd/N/name) where the system has /proc.
 _SOCKET_PATH_LIMIT = 100
@@ -205,14 +205,13 @@ def queue_unless_pending(key: str, queue: Callable[[], object]) -> None:
     commits — a sandbox delivering thousands of messages, each in a transaction of its own — queues one
     job, not thousands that would hold back every other job on the queue. The job calls
     `pending_started(key)` before it reads anything: a commit that finds no mark was made after that
-    start and queues a job of its own. A mark older than PENDING_SECONDS is ignored (its job may have
-    gone with a killed worker; the periodic jobs are the safety net meanwhile)."""
+    start and queues a job of its own. A mark stops counting after PENDING_SECONDS, and when a worker
+    starts (its job may have gone with a worker that was killed)."""
     mark = f"pending:{key}"
-    queued_at = huey.get(mark, peek=True)
-    now = time.time()
-    if queued_at is not None and now - float(queued_at) < PENDING_SECONDS:
+    found, boot, now = huey.get(mark, peek=True), huey.get(_BOOT, peek=True), time.time()
+    if found is not None and found[1] == boot and now - float(found[0]) < PENDING_SECONDS:
         return
-    huey.put(mark, now)
+    huey.put(mark, (now, boot))
     try:
         queue()
     except Exception:
@@ -223,6 +222,17 @@ def queue_unless_pending(key: str, queue: Callable[[], object]) -> None:
 def pending_started(key: str) -> None:
     """The job queued under `key` has started: commits from now on queue another."""
     huey.delete(f"pending:{key}")
+
+
+_BOOT = "pending:boot"  # changes when a worker starts: the marks made before no longer count
+_booted = threading.Event()
+
+
+@huey.on_startup()  # type: ignore[untyped-decorator]  # Huey carries no types
+def _forget_pending() -> None:
+    if not _booted.is_set():  # Huey calls startup hooks in every worker thread: once per process
+        _booted.set()
+        huey.put(_BOOT, secrets.token_hex(8))
 
 
 class Lane:
