@@ -40,7 +40,7 @@ from smartcomm.campaigns.graph import Graph
 from smartcomm.campaigns.repository import DONE, WAITING, CampaignRepository
 from smartcomm.campaigns.triggers.base import Entry, Trigger, Window
 from smartcomm.campaigns.triggers.chaining import ACTION_WORKED, NODE_PASSED, watched_by
-from smartcomm.kit.db import session_scope, writers_turn
+from smartcomm.kit.db import get_database, session_scope, writers_turn
 from smartcomm.kit.jobs import pause_point, queue_after_commit
 from smartcomm.kit.outbox import publish
 from smartcomm.kit.time import utcnow
@@ -51,6 +51,9 @@ from smartcomm.settings.service import settings_service
 logger = logging.getLogger(__name__)
 
 BATCH = 500  # journeys walked in one transaction
+# On SQLite a batch holds the one write lock while it walks: smaller batches let a receipt's walk (and the
+# other writers) in between them, at a little of the walker's own speed (C2 of `make bench`).
+SQLITE_BATCH = 100
 MAX_HOPS = 50  # nodes a journey passes in one walk before it is put back as due (a long chain of actions)
 MIN_HOLD = timedelta(seconds=1)  # the shortest hold: a journey held is due again no sooner
 ARRIVED = "arrived"
@@ -212,12 +215,17 @@ def _walk_all(limit_batches: int | None) -> int:
 def walk_small_campaigns() -> int:
     """One batch of each campaign whose due journeys fit in one batch; returns the journeys walked."""
     with session_scope(read_only=True) as session:
-        small = CampaignRepository(session).campaigns_with_few_due(utcnow(), BATCH)
+        small = CampaignRepository(session).campaigns_with_few_due(utcnow(), batch_size())
     return sum(advance_batch(campaign_id) for campaign_id in small)
 
 
-def advance_batch(campaign_id: int, size: int = BATCH) -> int:
+def batch_size() -> int:
+    return min(BATCH, SQLITE_BATCH) if get_database().is_sqlite else BATCH
+
+
+def advance_batch(campaign_id: int, size: int | None = None) -> int:
     """Walk one batch of a campaign's due journeys in one transaction; returns how many."""
+    size = size or batch_size()
     with writers_turn(), session_scope() as session:
         now = utcnow()
         journeys = CampaignRepository(session).claim_due(campaign_id, now, size)
