@@ -263,7 +263,10 @@
     // and again whenever another one is.
     function campaignWidget(id, spec, value) {
       var select = choiceWidget("campaigns", "none")(id, spec, value);
-      select.addEventListener("change", function () { fillWatchedNodes(id, undefined); });
+      select.addEventListener("change", function () {
+        setting(id, "node", undefined);  // a node of the campaign chosen before
+        fillWatchedNodes(id, undefined);
+      });
       return select;
     }
 
@@ -275,9 +278,9 @@
     }
 
     function fillWatchedNodes(id, value) {
-      var select = $("f-node"), campaign = nodeData(id).settings.campaign_id;
-      if (!select) { return; }
-      if (value === undefined) { setting(id, "node", undefined); }
+      var select = $("f-node"), data = nodeData(id);
+      if (!select || !data) { return; }
+      var campaign = data.settings.campaign_id;
       if (!campaign) {
         select.replaceChildren(el("option", { value: "", text: T.choose_campaign_first }));
         return;
