@@ -132,6 +132,24 @@ def test_events_go_over_in_bounded_batches_in_id_order(
     assert calls == [ids[0:2], ids[2:4], ids[4:5]]
 
 
+def test_a_subscriber_far_behind_does_not_hold_back_another_ones_fresh_event(
+    session: Session, register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attribution handed a mass sending's deliveries, a campaign trigger a receipt: the receipt's turn
+    comes after one batch of the deliveries, not after all of them."""
+    monkeypatch.setattr(outbox, "BATCH_EVENTS", 2)
+    turns: list[str] = []
+    register("tests.behind", {THING}, fail=lambda events: turns.append("behind") is not None)
+    register("tests.fresh", {"tests.receipt"}, fail=lambda events: turns.append("fresh") is not None)
+
+    publish(session, "tests.receipt")
+    for number in range(6):
+        publish(session, THING, payload={"n": number})
+    session.commit()
+
+    assert turns == ["behind", "fresh", "behind", "behind", "behind"]
+
+
 def test_a_missing_id_holds_back_the_events_after_it_until_it_is_old(
     session: Session, register: Register
 ) -> None:

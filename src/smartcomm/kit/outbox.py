@@ -287,7 +287,7 @@ class Dispatcher:
         try:
             while True:
                 state.again = False
-                handed += sum(self._drain(each) for each in self._candidates(advance_idle, kinds))
+                handed += self._drain(self._candidates(advance_idle, kinds))
                 if not state.again:
                     return handed
                 kinds = None
@@ -320,19 +320,27 @@ class Dispatcher:
             if _worth_a_turn(each, at, latest, pending, advance_idle)
         ]
 
-    def _drain(self, subscriber: Subscriber) -> int:
-        """Turns until the subscriber is up to date. After a turn has let go of the checkpoint it looks
-        for events committed meanwhile: a dispatcher that found the checkpoint held left them to it."""
+    def _drain(self, candidates: list[Subscriber]) -> int:
+        """Turns until the subscribers are up to date, taken in rounds — one turn each — so that one far
+        behind (attribution, handed every delivery of a mass sending) does not hold back another's fresh
+        events (a receipt's campaign trigger). After a turn has let go of the checkpoint it looks for events
+        committed meanwhile: a dispatcher that found the checkpoint held left them to it."""
         handed = 0
-        while True:
-            turn = self._turn(subscriber)
-            handed += turn.handed
-            if turn.wait_seconds is not None:
-                self._dispatch_later(turn.wait_seconds)
-            if turn.again:
-                continue
-            if turn.checkpoint is None or not _more_events_than(turn.checkpoint, turn.held_back, subscriber):
-                return handed
+        waiting = candidates
+        while waiting:
+            behind = []
+            for subscriber in waiting:
+                turn = self._turn(subscriber)
+                handed += turn.handed
+                if turn.wait_seconds is not None:
+                    self._dispatch_later(turn.wait_seconds)
+                if turn.again or (
+                    turn.checkpoint is not None
+                    and _more_events_than(turn.checkpoint, turn.held_back, subscriber)
+                ):
+                    behind.append(subscriber)
+            waiting = behind
+        return handed
 
     def _turn(self, subscriber: Subscriber) -> _Turn:
         """One transaction: claim the checkpoint, hand over the next events, advance, commit."""
