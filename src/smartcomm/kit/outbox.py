@@ -22,12 +22,12 @@ and does not hold back the others.
 
 Dispatching (`events.dispatch`). For each subscriber: claim its checkpoint row (`FOR UPDATE SKIP LOCKED`
 on PostgreSQL; on SQLite the write transaction itself excludes every other writer), read the events after
-it in id order, at most `BATCH_EVENTS` at a time, hand over those of its kinds, advance, commit; repeat
-while there is more. A dispatcher that finds the row claimed leaves it: the holder looks again for new
-events after it lets go, so no wake-up is lost (and the dispatcher looks again itself a little later, in
-case the holder was a worker killed meanwhile). The dispatch a commit queues names the kinds it published
-and serves their subscribers only; a subscriber none of whose kinds came gets no transaction until
-IDLE_ADVANCE events passed it or the dispatch of every minute moves it on.
+it in id order, at most `SCAN_EVENTS` at a time, hand over those of its kinds (at most `BATCH_EVENTS`),
+advance past them, commit; repeat while there is more. A dispatcher that finds the row claimed leaves it:
+the holder looks again for new events after it lets go, so no wake-up is lost (and the dispatcher looks
+again itself a little later, in case the holder was a worker killed meanwhile). The dispatch a commit
+queues names the kinds it published and serves their subscribers only; a subscriber none of whose kinds
+came gets no transaction until IDLE_ADVANCE events passed it or the dispatch of every minute moves it on.
 
 Gaps. On PostgreSQL ids are taken when rows are inserted but become visible when their transaction
 commits, so a higher id may be seen before a lower one. A checkpoint therefore advances only over ids it
@@ -84,6 +84,9 @@ CUSTOMER_IDS = "customer_ids"
 MANY_CUSTOMERS = "many_customers"
 CUSTOMER_COUNT = "customer_count"
 BATCH_EVENTS = 500  # events handed to a subscriber in one transaction
+# Events a turn reads: most may be other subscribers' kinds (a mass sending's deliveries), which a subscriber
+# passes over without a transaction per 500 of them.
+SCAN_EVENTS = 5000
 PURGE_CHUNK = 10_000  # events deleted per transaction
 # Pauses before a failing subscriber is tried again, after its 1st, 2nd, … failure (the last repeats).
 RETRY_SECONDS = (5, 15, 60, 300, 900)
@@ -366,17 +369,18 @@ class Dispatcher:
         if checkpoint.retry_at is not None and ensure_utc(checkpoint.retry_at) > now:
             return _Turn(wait_seconds=(ensure_utc(checkpoint.retry_at) - now).total_seconds())
         window = _window(rows, checkpoint.last_id, now)
-        events = [_event(row) for row in window.settled if row.kind in subscriber.kinds]
+        taken = _up_to_a_batch(window.settled, subscriber.kinds)
+        events = [_event(row) for row in taken if row.kind in subscriber.kinds]
         if events:
             pause_point(f"events.dispatch.{subscriber.name}")
             subscriber.handle(session, events)
-        last_id = window.settled[-1].id if window.settled else checkpoint.last_id
-        if window.settled:
+        last_id = taken[-1].id if taken else checkpoint.last_id
+        if taken:
             _advance(session, subscriber.name, last_id)
         held_back = window.rows[len(window.settled) :]
         return _Turn(
             handed=len(events),
-            again=len(window.settled) == BATCH_EVENTS,
+            again=len(taken) < len(window.settled) or len(window.settled) == SCAN_EVENTS,
             checkpoint=last_id,
             held_back=sum(row.kind in subscriber.kinds for row in held_back),
             wait_seconds=_until_settled(window.young_gap_at, now),
@@ -537,8 +541,18 @@ def _next_events(after: Any, kinds: frozenset[str]) -> Select[Any]:
         select(table.c.id, table.c.kind, table.c.occurred_at, table.c.customer_id, payload)
         .where(table.c.id > after)
         .order_by(table.c.id)
-        .limit(BATCH_EVENTS)
+        .limit(SCAN_EVENTS)
     )
+
+
+def _up_to_a_batch(settled: list[Row[Any]], kinds: frozenset[str]) -> list[Row[Any]]:
+    """The settled events up to the BATCH_EVENTS-th of these kinds (the others between them go along)."""
+    found = 0
+    for position, row in enumerate(settled):
+        found += row.kind in kinds
+        if found == BATCH_EVENTS:
+            return settled[: position + 1]
+    return settled
 
 
 def _window(rows: list[Row[Any]], after: int, now: datetime) -> _Window:
