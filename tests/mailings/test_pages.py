@@ -303,9 +303,18 @@ def test_a_text_channel_editor_offers_its_own_templates(client: UIClient, sessio
     session.commit()
     sign_in_as(client, session, "marketer")
     page = client.get("/mailings/new?channel=sms_viber").text
-    assert f'value="{viber.id}"' in page and f'value="{sms.id}"' in page
-    assert f'value="{email.id}"' not in page
+    viber_leg = _select_options(page, "template_version_id")
+    sms_leg = _select_options(page, "sms_template_version_id")
+    assert str(viber.id) in viber_leg and str(sms.id) in sms_leg
+    assert str(email.id) not in viber_leg | sms_leg
     assert client.get("/mailings/new?channel=fax").status_code == 404
+
+
+def _select_options(page: str, name: str) -> set[str]:
+    """The values offered by the form's <select name=...>, not any other field's."""
+    found = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert found, f"no select named {name}"
+    return set(re.findall(r'<option value="([^"]*)"', found.group(1)))
 
 
 def test_a_marketer_test_sends_a_draft_and_cannot_resend_a_mailing(
