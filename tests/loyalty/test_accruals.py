@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from smartcomm.audit.actor import Actor
 from smartcomm.kit.errors import InvalidInput
 from smartcomm.kit.leases import Owner, this_process
+from smartcomm.kit.signed_delivery import MAX_ATTEMPTS
 from smartcomm.kit.time import utcnow
 from smartcomm.loyalty.schemas import Source
 from smartcomm.loyalty.service import loyalty_service
 from smartcomm.loyalty.tasks import deliver_requests
 from smartcomm.models import AuditEntry, LoyaltyRequest
-from smartcomm.webhooks import service as webhooks
 from tests.api.conftest import ApiClient
 from tests.loyalty.conftest import connect, counts, member
 from tests.webhooks.conftest import LoyaltySystem
@@ -121,13 +121,11 @@ def test_a_request_fails_after_the_last_attempt_and_is_sent_again_by_hand(
     loyalty.answers = [503, 503]
     anna = member(session)
     ask(session, anna.id)
-    session.execute(
-        update(LoyaltyRequest).values(attempts=webhooks.MAX_ATTEMPTS - 1, next_attempt_at=utcnow())
-    )
+    session.execute(update(LoyaltyRequest).values(attempts=MAX_ATTEMPTS - 1, next_attempt_at=utcnow()))
     session.commit()
     deliver_requests.call_local()
     [failed] = requests(session)
-    assert (failed.status, failed.attempts, failed.response_status) == ("failed", webhooks.MAX_ATTEMPTS, 503)
+    assert (failed.status, failed.attempts, failed.response_status) == ("failed", MAX_ATTEMPTS, 503)
     deliver_requests.call_local()
     assert len(loyalty.received) == 2  # a failed request is never tried again by itself
 

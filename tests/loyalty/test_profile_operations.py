@@ -10,8 +10,8 @@ import re
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from smartcomm.kit.signed_delivery import MAX_ATTEMPTS
 from smartcomm.models import AuditEntry, LoyaltyRequest, PointsEntry
-from smartcomm.webhooks import service as webhooks
 from tests.conftest import UIClient
 from tests.factories import make_user
 from tests.loyalty.conftest import connect, counts, member
@@ -77,9 +77,7 @@ def test_a_senior_marketer_asks_for_bonuses_and_sends_a_failed_request_again(
     assert (request.status, request.amount, request.source_kind) == ("delivered", 300, "user")
     assert loyalty.received[0].signed_correctly
 
-    session.execute(
-        update(LoyaltyRequest).values(status="failed", attempts=webhooks.MAX_ATTEMPTS, error="HTTP 503")
-    )
+    session.execute(update(LoyaltyRequest).values(status="failed", attempts=MAX_ATTEMPTS, error="HTTP 503"))
     session.commit()
     page = senior.get(f"/customers/{anna.id}").text
     assert 'data-status="failed"' in page and "HTTP 503" in page and "data-send-again" in page

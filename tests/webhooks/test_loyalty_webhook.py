@@ -15,11 +15,11 @@ from smartcomm.audit.actor import Actor
 from smartcomm.customers.schemas import ChannelPermissions, CustomerIn, SubscriptionsIn
 from smartcomm.customers.service import customer_service
 from smartcomm.kit.leases import Owner, this_process
+from smartcomm.kit.signed_delivery import MAX_ATTEMPTS
 from smartcomm.kit.time import utcnow
 from smartcomm.models import Customer, DomainEvent, MailingCategory, WebhookDelivery
 from smartcomm.settings.schemas import DeliverySettings
 from smartcomm.settings.service import settings_service
-from smartcomm.webhooks import service as webhooks
 from smartcomm.webhooks.tasks import deliver_webhooks
 from tests.webhooks.conftest import SECRET, LoyaltySystem
 
@@ -108,15 +108,13 @@ def test_a_delivery_is_given_up_after_the_last_attempt(session: Session, loyalty
     configure(session, loyalty.url)
     loyalty.answers = [503, 503]
     switch_off(session, member(session), viber=False)
-    session.execute(
-        update(WebhookDelivery).values(attempts=webhooks.MAX_ATTEMPTS - 1, next_attempt_at=utcnow())
-    )
+    session.execute(update(WebhookDelivery).values(attempts=MAX_ATTEMPTS - 1, next_attempt_at=utcnow()))
     session.commit()
     deliver_webhooks.call_local()
     [delivery] = deliveries(session)
     assert (delivery.status, delivery.attempts, delivery.response_status) == (
         "failed",
-        webhooks.MAX_ATTEMPTS,
+        MAX_ATTEMPTS,
         503,
     )
 

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from smartcomm.kit.pagination import PageParams
-from smartcomm.loyalty.repository import DELIVERED, FAILED, PENDING, LoyaltyRepository
+from smartcomm.kit.signed_delivery import DELIVERED, FAILED, PENDING
+from smartcomm.loyalty.repository import LoyaltyRepository
 from smartcomm.models import BonusExpiration, LoyaltyRequest, PointsEntry
 from smartcomm.settings.schemas import DeliverySettings, GeneralSettings
 from smartcomm.settings.service import settings_service

@@ -1,11 +1,11 @@
 """SQL of the loyalty connector: bonus balances and expiring portions, points entries and their balance,
-accrual requests (recorded once, claimed for one attempt at a time, their outcome written)."""
+accrual requests (recorded once, listed, sent again; their claims and outcomes: `kit.signed_delivery`)."""
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from smartcomm.customers.repository import chunks
 from smartcomm.kit.pagination import Page, PageParams
+from smartcomm.kit.signed_delivery import FAILED, PENDING
 from smartcomm.models import BonusExpiration, Customer, LoyaltyAccount, LoyaltyRequest, PointsEntry
 
 accounts = cast(Table, LoyaltyAccount.__table__)
 expirations = cast(Table, BonusExpiration.__table__)
 points_entries = cast(Table, PointsEntry.__table__)
 requests = cast(Table, LoyaltyRequest.__table__)
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 # The comparators of the "Bonus expected expiration" trigger, as symbols or as the segment operators' names.
 COMPARATORS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
@@ -209,37 +209,6 @@ class LoyaltyRepository:
             .group_by(requests.c.status)
         )
         return {status: (count, amount) for status, count, amount in self.session.execute(statement)}
-
-    def due_ids(self, now: datetime, limit: int) -> list[int]:
-        statement = (
-            select(requests.c.id)
-            .where(requests.c.status == PENDING, requests.c.next_attempt_at <= now)
-            .order_by(requests.c.next_attempt_at, requests.c.id)
-            .limit(limit)
-        )
-        return list(self.session.scalars(statement))
-
-    def held(self, now: datetime) -> list[tuple[int, str, datetime]]:
-        """(id, owner, held until) of the requests an attempt holds right now."""
-        held_until = requests.c.next_attempt_at
-        statement = select(requests.c.id, requests.c.claimed_by, held_until).where(
-            requests.c.status == PENDING, requests.c.claimed_by.is_not(None), held_until > now
-        )
-        return [(id_, owner, at) for id_, owner, at in self.session.execute(statement)]
-
-    def claim(self, request_id: int, now: datetime, hold: timedelta, owner: str, gone: str | None) -> bool:
-        """Take a request for one attempt — a due one, or one whose attempt the process `gone` held —
-        counted, and not due again for `hold` (so that no other worker sends it meanwhile)."""
-        taken = requests.c.next_attempt_at <= now if gone is None else requests.c.claimed_by == gone
-        statement = (
-            update(requests)
-            .where(requests.c.id == request_id, requests.c.status == PENDING, taken)
-            .values(attempts=requests.c.attempts + 1, next_attempt_at=now + hold, claimed_by=owner)
-        )
-        return bool(getattr(self.session.execute(statement), "rowcount", 0))
-
-    def record(self, request_id: int, **values: Any) -> None:
-        self.session.execute(update(requests).where(requests.c.id == request_id).values(**values))
 
     def send_again(self, request_id: int, now: datetime) -> bool:
         """A failed request back to pending, due now, with its attempts counted afresh."""
