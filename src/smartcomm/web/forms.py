@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from smartcomm.kit.errors import DomainError
+from smartcomm.kit.errors import DomainError, location_to_path
 from smartcomm.kit.i18n import LazyString, lazy
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
@@ -27,6 +27,16 @@ _MESSAGES: dict[str, LazyString] = {
     "date_parsing": lazy("Enter a date."),
     "int_parsing": lazy("Enter a whole number."),
     "bool_parsing": lazy("Choose yes or no."),
+}
+# Pydantic's words for limits, said the product's way (and translated).
+_LIMIT_MESSAGES: dict[str, LazyString] = {
+    "greater_than_equal": lazy("Enter a number not less than %(limit)s."),
+    "less_than_equal": lazy("Enter a number not greater than %(limit)s."),
+    "greater_than": lazy("Enter a number greater than %(limit)s."),
+    "float_parsing": lazy("Enter a number."),
+    "decimal_parsing": lazy("Enter a number."),
+    "too_long": lazy("Too many values."),
+    "datetime_parsing": lazy("Enter a date and time."),
 }
 _EMAIL_MESSAGE = lazy("Enter a valid e-mail address.")
 _PASSWORD_SHORT = lazy("Use at least 8 characters.")
@@ -65,6 +75,21 @@ def errors_from_validation(error: ValidationError) -> FormErrors:
     return errors
 
 
+def field_errors(error: ValidationError) -> FormErrors:
+    """Pydantic's errors keyed by the full path of their field (`variants[1].share`)."""
+    errors: FormErrors = {}
+    for item in error.errors():
+        key = location_to_path(item["loc"]) if item["loc"] else "__all__"
+        limit = _LIMIT_MESSAGES.get(item["type"])
+        context = item.get("ctx") or {}
+        if limit is not None:
+            text = str(limit) % {"limit": _plain(next(iter(context.values()), ""))}
+        else:
+            text = _message_for(key, item)
+        errors.setdefault(key, text)
+    return errors
+
+
 def rejected(session: Session, error: DomainError) -> FormErrors:
     """Undo whatever the failed action flushed, and describe the error per form field."""
     session.rollback()
@@ -81,6 +106,12 @@ def _message_for(name: str, item: Any) -> str:
         return str(_PASSWORD_SHORT)
     message = _MESSAGES.get(item["type"])
     return str(message) if message else str(item["msg"])
+
+
+def _plain(value: Any) -> str:
+    """A limit as people write it: 100.0 shows as 100."""
+    text = str(value)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _translate(message: str) -> str:

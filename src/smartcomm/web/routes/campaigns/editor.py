@@ -29,9 +29,9 @@ from smartcomm.kit.http import DbSession
 from smartcomm.kit.i18n import lazy
 from smartcomm.kit.types import MAX_INT64
 from smartcomm.models import Campaign, CampaignVersion
+from smartcomm.web.forms import field_errors
 from smartcomm.web.routes.campaigns.common import Editor, JsonBody, Viewer, problems_json
 from smartcomm.web.routes.campaigns.texts import editor_texts
-from smartcomm.web.routes.mailings.form import field_errors
 from smartcomm.web.segment_builder import builder_config, read_rules_text, readable_errors
 from smartcomm.web.templating import render
 

@@ -18,9 +18,8 @@ from smartcomm.kit.http import DbSession
 from smartcomm.kit.i18n import gettext_, lazy
 from smartcomm.mailings.schemas import TestSendIn
 from smartcomm.mailings.service import mailing_service
-from smartcomm.web.forms import PostedForm, rejected
+from smartcomm.web.forms import PostedForm, field_errors, rejected
 from smartcomm.web.routes.mailings.common import CHANNEL_GROUP, Editor, Launcher, joined
-from smartcomm.web.routes.mailings.form import field_errors
 from smartcomm.web.templating import flash, redirect
 
 router = APIRouter()

@@ -12,27 +12,16 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from smartcomm.kit.errors import location_to_path
-from smartcomm.kit.i18n import LazyString, lazy
+from smartcomm.kit.i18n import lazy
 from smartcomm.kit.time import to_zone
 from smartcomm.mailings.schemas import MailingCreate, MailingUpdate
 from smartcomm.models import Mailing
-from smartcomm.web.forms import FormErrors, _message_for
+from smartcomm.web.forms import FormErrors, field_errors
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 _PART = re.compile(r"^([A-Za-z_]+)(?:\[(\d+)\])?$")
 _SKU_SEPARATORS = re.compile(r"[\s,;]+")
-# Pydantic's words for limits, said the product's way (and translated).
-_LIMITS: dict[str, LazyString] = {
-    "greater_than_equal": lazy("Enter a number not less than %(limit)s."),
-    "less_than_equal": lazy("Enter a number not greater than %(limit)s."),
-    "greater_than": lazy("Enter a number greater than %(limit)s."),
-    "float_parsing": lazy("Enter a number."),
-    "decimal_parsing": lazy("Enter a number."),
-    "too_long": lazy("Too many values."),
-    "datetime_parsing": lazy("Enter a date and time."),
-}
 BAD_MOMENT = lazy("Enter a date and time.")
 # The mailing's fields the form shows as they are stored.
 SHOWN_FIELDS = (
@@ -111,21 +100,6 @@ def validate_update(data: dict[str, Any]) -> tuple[MailingUpdate | None, FormErr
         return MailingUpdate.model_validate(data), {}
     except ValidationError as error:
         return None, field_errors(error)
-
-
-def field_errors(error: ValidationError) -> FormErrors:
-    """Pydantic's errors keyed by the full path of their field (`variants[1].share`)."""
-    errors: FormErrors = {}
-    for item in error.errors():
-        key = location_to_path(item["loc"]) if item["loc"] else "__all__"
-        limit = _LIMITS.get(item["type"])
-        context = item.get("ctx") or {}
-        if limit is not None:
-            text = str(limit) % {"limit": _plain(next(iter(context.values()), ""))}
-        else:
-            text = _message_for(key, item)
-        errors.setdefault(key, text)
-    return errors
 
 
 def form_values(mailing: Mailing, zone: str) -> dict[str, Any]:
@@ -242,8 +216,3 @@ def _aware(local: str, zone: str) -> datetime:
 def _plain_number(value: Any) -> Any:
     """50.0 shows as 50."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _plain(value: Any) -> str:
-    text = str(value)
-    return text[:-2] if text.endswith(".0") else text
