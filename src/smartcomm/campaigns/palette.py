@@ -2,10 +2,11 @@
 its settings, made from the kind's pydantic model.
 
 The form is read off the model's JSON schema: numbers, text, dates, choices and switches become plain
-inputs; fields the product knows by name get their own widget (the segment builder for `rules`, the template
-picker for `template_version_id`, selects of segments, audiences, polls, mailing categories). Labels come
-from the field's own `title` when the kind gives one, else from the names below, so a new kind gets a
-readable form without any editor code.
+inputs; the fields the product knows get their own widget (the segment builder for `rules`, the template
+picker for `template_version_id`, selects of segments, audiences, polls, mailing categories), listed by kind
+and field, so that a field of the same name in another kind is never taken for them (a new kind with such
+a field joins its widget's list). Labels come from the field's own `title` when the kind gives one, else
+from the names below, so a new kind gets readable labels without any editor code.
 """
 
 from __future__ import annotations
@@ -132,20 +133,43 @@ OUTPUT_LABELS: dict[str, LazyString] = {
     "opened": lazy("Read, no click"),
     "clicked": lazy("Clicked"),
 }
-# Fields with a widget of their own (everything else is read off its JSON type).
-SPECIAL_WIDGETS = {
-    "rules": "rules",
-    "template_version_id": "template",
-    "sms_template_version_id": "template",
-    "segment_id": "segment",
-    "audience_id": "audience",
-    "poll_id": "poll",
-    "category_id": "category",
-    "hour": "hour",
-    "email_node": "node",
-    "filter_node": "node",
-    "campaign_id": "campaign",  # "action worked": another campaign…
-    "node": "watched_node",  # …and one of its nodes, listed once the campaign is chosen
+# The triggers that run at an hour of the day for every customer or a segment's members.
+_SCHEDULED_TRIGGERS = (
+    "trigger.anniversary",
+    "trigger.bonus_expiration",
+    "trigger.date_come_for_cheque",
+    "trigger.date_come_for_client",
+    "trigger.date_come_for_order",
+    "trigger.date_has_come",
+    "trigger.days_since_last_visit",
+    "trigger.days_since_order",
+    "trigger.days_since_receipt",
+    "trigger.days_since_registration",
+    "trigger.repeat_date",
+)
+_MESSAGE_ACTIONS = ("action.send_email", "action.send_push", "action.send_sms")
+# Fields with a widget of their own (everything else is read off its JSON type): (field, widget) -> the
+# kinds whose field it is. A name alone is not enough: another kind's `node` is no watched campaign's node.
+_WIDGET_KINDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("rules", "rules"): ("trigger.customer_registered_filtered", "action.filter"),
+    ("template_version_id", "template"): _MESSAGE_ACTIONS,
+    ("sms_template_version_id", "template"): ("action.send_sms",),
+    ("segment_id", "segment"): (
+        *_SCHEDULED_TRIGGERS,
+        *("trigger.segment_changed", "trigger.system_event", "action.select_segment"),
+    ),
+    ("audience_id", "audience"): ("trigger.audience_changed", "action.audience", "action.control_group"),
+    ("poll_id", "poll"): ("trigger.poll_completed", "action.limit_poll"),
+    ("category_id", "category"): _MESSAGE_ACTIONS,
+    ("hour", "hour"): (*_SCHEDULED_TRIGGERS, "action.wait_until"),
+    ("email_node", "node"): ("action.check_email_status",),
+    ("filter_node", "node"): ("action.refresh_filter",),
+    # "Action worked": another campaign, and one of its nodes (listed once the campaign is chosen).
+    ("campaign_id", "campaign"): ("trigger.action_worked",),
+    ("node", "watched_node"): ("trigger.action_worked",),
+}
+SPECIAL_WIDGETS: dict[tuple[str, str], str] = {
+    (kind, field): widget for (field, widget), kinds in _WIDGET_KINDS.items() for kind in kinds
 }
 # A field naming another node of the same graph: the kinds it may name.
 NODE_KINDS = {"email_node": ["action.send_email"], "filter_node": ["action.filter"]}
@@ -252,7 +276,7 @@ def fields_of(kind: registry.NodeKind) -> list[dict[str, Any]]:
     for name, prop in schema.get("properties", {}).items():
         if name in EMAIL_ONLY and channel not in (None, "email"):
             continue
-        field = _field(model, name, prop, defs, name in required, channel)
+        field = _field(kind, name, prop, defs, name in required)
         known = KIND_FIELD_LABELS.get((kind.name, name))
         if known is not None and not (model.model_fields.get(name) and model.model_fields[name].title):
             field["label"] = str(known)
@@ -261,13 +285,9 @@ def fields_of(kind: registry.NodeKind) -> list[dict[str, Any]]:
 
 
 def _field(
-    model: type[BaseModel],
-    name: str,
-    prop: dict[str, Any],
-    defs: dict[str, Any],
-    required: bool,
-    channel: Any,
+    kind: registry.NodeKind, name: str, prop: dict[str, Any], defs: dict[str, Any], required: bool
 ) -> dict[str, Any]:
+    model, channel = kind.settings_model, getattr(kind, "channel", None)
     spec, nullable = _unwrap(prop, defs)
     info = model.model_fields.get(name)
     field: dict[str, Any] = {
@@ -277,7 +297,7 @@ def _field(
         "required": required,
         "nullable": nullable,
         "default": prop.get("default"),
-        "widget": SPECIAL_WIDGETS.get(name) or _widget(spec),
+        "widget": SPECIAL_WIDGETS.get((kind.name, name)) or _widget(spec),
     }
     if field["widget"] == "template":
         field["channel"] = "sms" if name == "sms_template_version_id" else channel
