@@ -76,10 +76,10 @@ def drive_the_worker(
     turns: list[int] = []
     seen: dict[str, int] = {}
 
-    def batch(campaign_id: int, size: int | None = None) -> int:
+    def batch(campaign_id: int, size: int | None = None, *, background: bool = False) -> int:
         if campaign_id == receipts_id and "waiting" not in seen:
             seen["waiting"] = waiting_at(session, big_id, "t")
-        done = walk_batch(campaign_id, size)
+        done = walk_batch(campaign_id, size, background=background)
         turns.append(campaign_id)
         if turns == [big_id]:
             buy(session, buyer)  # a receipt arrives while the big walk has just begun

@@ -145,3 +145,85 @@ def test_grouped_writers_of_several_processes_take_turns_on_a_sqlite_file(databa
     for thread in threads:
         thread.join(5)
     assert order == ["first in", "first out", "second in"]
+
+
+def test_a_foreground_writer_waits_for_one_background_turn_at_most(database: Database) -> None:
+    """A receipt's write does not queue behind a worker's stream of background writes on SQLite."""
+    if database.writers_lock_path is None:  # PostgreSQL: writers do not exclude each other
+        with writers_turn(background=True):
+            return
+    order: list[str] = []
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with writers_turn():
+            holding.set()
+            release.wait(5)
+
+    def writer(name: str, background: bool) -> None:
+        with writers_turn(background=background):
+            order.append(name)
+            time.sleep(0.05)  # long enough for a waiter that was not let through to take the lock instead
+
+    threads = [threading.Thread(target=holder)]
+    threads[0].start()
+    holding.wait(5)
+    for name, background in [("background 1", True), ("background 2", True), ("background 3", True),
+                             ("foreground", False)]:  # fmt: skip
+        threads.append(threading.Thread(target=writer, args=(name, background)))
+        threads[-1].start()
+        time.sleep(0.2)  # queued before the next one comes
+    assert order == []
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["background 1", "foreground", "background 2", "background 3"]
+
+
+def test_a_request_writer_queues_ahead_of_background_writers(database: Database) -> None:
+    """A web request's write transaction (a queued session) waits for a writers' turn, not SQLite's busy
+    wait, and goes before the worker's background writers queued behind the background writer in the lock."""
+    if database.writers_lock_path is None:  # PostgreSQL: writers do not exclude each other
+        return
+    order: list[str] = []
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with writers_turn(background=True), database.session() as session:
+            session.execute(select(AuditEntry.id).limit(1))  # BEGIN IMMEDIATE: SQLite's write lock
+            holding.set()
+            release.wait(5)
+            session.commit()
+
+    def background(name: str) -> None:
+        with writers_turn(background=True), database.session() as session:
+            session.execute(select(AuditEntry.id).limit(1))
+            order.append(name)
+            time.sleep(0.05)
+            session.commit()
+
+    def request() -> None:
+        session = database.session(queued=True)
+        try:
+            session.execute(select(AuditEntry.id).limit(1))  # BEGIN: waits for its turn
+            order.append("request")
+            time.sleep(0.05)
+            session.commit()  # its connection goes back to the pool: the turn is over
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=holder)]
+    threads[0].start()
+    holding.wait(5)
+    for target, args in [(background, ("background 1",)), (background, ("background 2",)), (request, ())]:
+        threads.append(threading.Thread(target=target, args=args))
+        threads[-1].start()
+        time.sleep(0.2)
+    assert order == []
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["request", "background 1", "background 2"]
+    with database.session(queued=True) as session:  # the turn was let go: the next one begins at once
+        session.execute(select(AuditEntry.id).limit(1))
+        session.commit()

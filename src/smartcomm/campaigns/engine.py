@@ -203,7 +203,7 @@ def _walk_all(limit_batches: int | None) -> int:
             campaign_ids = CampaignRepository(session).campaigns_with_due(now)
         progress = 0
         for campaign_id in campaign_ids:
-            progress += advance_batch(campaign_id)
+            progress += advance_batch(campaign_id, background=True)
             batches += 1
             if limit_batches is not None and batches >= limit_batches:
                 return walked + progress
@@ -223,10 +223,12 @@ def batch_size() -> int:
     return min(BATCH, SQLITE_BATCH) if get_database().is_sqlite else BATCH
 
 
-def advance_batch(campaign_id: int, size: int | None = None) -> int:
-    """Walk one batch of a campaign's due journeys in one transaction; returns how many."""
+def advance_batch(campaign_id: int, size: int | None = None, *, background: bool = False) -> int:
+    """Walk one batch of a campaign's due journeys in one transaction; returns how many. The walker's
+    batches are `background` writers on SQLite: a receipt and its trigger do not wait behind a crowd's
+    walk (the small campaigns a busy walker leaves to others are walked in the foreground)."""
     size = size or batch_size()
-    with writers_turn(), session_scope() as session:
+    with writers_turn(background=background), session_scope() as session:
         now = utcnow()
         journeys = CampaignRepository(session).claim_due(campaign_id, now, size)
         if journeys:

@@ -280,7 +280,7 @@ class Dispatcher:
 
     def run_batch(self) -> int:
         now = utcnow()
-        with session_scope() as session:
+        with writers_turn(background=True), session_scope() as session:
             ids = LedgerRepository(session).claim(self.owner, now, self.batch_size)
         if not ids:
             return 0
@@ -311,7 +311,7 @@ class Batch:
             messages = LedgerRepository(session).by_ids(self.ids)
             ordered = [messages[i] for i in self.ids if i in messages]
             held = self._judge(session, ordered)
-        with session_scope() as session:
+        with writers_turn(background=True), session_scope() as session:
             write_outcomes(session, held, self.owner)
         self._after(held)
 
@@ -544,8 +544,9 @@ class _ChannelRun:
         """One of the run's tiny transactions. On SQLite it first waits for its turn among the writers (an
         OS lock that wakes it the moment the writer before it lets go): a worker's dispatchers hand over
         hundreds of messages a second between them, and SQLite's own busy wait sleeps milliseconds
-        between tries for a lock that is free again within a fraction of one."""
-        with writers_turn(), committed(self.writer()) as session:
+        between tries for a lock that is free again within a fraction of one. A background turn: a
+        receipt being stored or the trigger it fires goes first."""
+        with writers_turn(background=True), committed(self.writer()) as session:
             yield session
 
     def _close_writer(self) -> None:

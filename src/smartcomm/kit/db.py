@@ -9,12 +9,13 @@ from __future__ import annotations
 import fcntl
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -25,6 +26,8 @@ from smartcomm.config import config
 from smartcomm.kit.time import ensure_utc
 
 AFTER_COMMIT_KEY = "after_commit_callbacks"
+QUEUED = "smartcomm_queued_writer"  # the execution option of queued sessions (see writers_turn)
+_QUEUED_TURN = "smartcomm_writers_turn"  # a queued connection's turn, in its pool record's info
 
 
 def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
@@ -68,12 +71,25 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         # SQLite knows no time zones; date triggers need the local calendar day of a stored UTC time.
         dbapi_connection.create_function("local_date", 2, local_date, deterministic=True)
 
+    lock_path = writers_lock_file(url)
+
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a lock
         # upgrade; read-only work asks for DEFERRED to run beside writers.
-        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        options = conn.get_execution_options()
+        mode = options.get("sqlite_begin", "IMMEDIATE")
+        if mode == "IMMEDIATE" and options.get(QUEUED) and lock_path is not None:
+            _queue_connection(conn, lock_path)
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        _leave_queue(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _invalidate(_dbapi_connection: Any, record: Any, _error: Any) -> None:
+        _leave_queue(record.info)
 
     return engine
 
@@ -107,17 +123,19 @@ class Database:
         self._read_sessions = sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
         )
+        self._queued_sessions = sessionmaker(
+            self.engine.execution_options(**{QUEUED: True}), expire_on_commit=False
+        )
 
-    def session(self, *, read_only: bool = False) -> Session:
-        return (self._read_sessions if read_only else self._sessions)()
+    def session(self, *, read_only: bool = False, queued: bool = False) -> Session:
+        """`queued`: on SQLite its transactions wait for a writers' turn (see writers_turn) before BEGIN."""
+        if read_only:
+            return self._read_sessions()
+        return (self._queued_sessions if queued else self._sessions)()
 
     @cached_property
     def writers_lock_path(self) -> Path | None:
-        """Beside a SQLite file, the file that writers of several processes queue on (see writers_turn)."""
-        database = self.engine.url.database
-        if not self.is_sqlite or not database or database == ":memory:":
-            return None
-        return Path(f"{database}-writers")
+        return writers_lock_file(self.url)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -147,36 +165,107 @@ def override_sessions(factory: Callable[[], Session] | None) -> None:
     _session_override = factory
 
 
-def new_session(*, read_only: bool = False) -> Session:
+def new_session(*, read_only: bool = False, queued: bool = False) -> Session:
     if _session_override is not None:
         return _session_override()
-    return get_database().session(read_only=read_only)
+    return get_database().session(read_only=read_only, queued=queued)
 
 
 @contextmanager
-def writers_turn() -> Iterator[None]:
+def writers_turn(*, background: bool = False) -> Iterator[None]:
     """Wait for the grouped writers of the other processes before taking SQLite's write lock.
 
     SQLite's busy wait sleeps up to 100 ms between tries, so a web process waiting for another's commit
     lost most of that sleep and could lose the lock again to the other's next group; an OS lock wakes the
     waiter the moment the holder lets go. Nothing to do on PostgreSQL, whose writers do not exclude each
     other.
+
+    `background` writers (a worker's stream of sends, a walk through a crowd of journeys) give way to the
+    others — a receipt being stored, the trigger it fires: while one of those waits, no background writer
+    queues up. The waiters of a released lock race for it, so the background writers first queue among
+    themselves (one at a time reaches the gate) and then pass the gate only when no foreground writer
+    holds it; a foreground writer waits at most for the writer in the lock and one background turn.
     """
     path = get_database().writers_lock_path
-    if path is None or getattr(_turns, "held", False):  # a turn of this thread's: already ours
+    if path is None or _holds_a_turn():  # a turn of this thread's: already ours
         yield
         return
-    with path.open("a") as handle:  # its own open file: threads of one process exclude each other too
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        _turns.held = True
+    thread = threading.get_ident()
+    with _take_turn(path, background):
+        _count_turn(thread, 1)
         try:
             yield
         finally:
-            _turns.held = False
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            _count_turn(thread, -1)
 
 
-_turns = threading.local()  # whether this thread holds its writers' turn (jobs run inline nest them)
+def writers_lock_file(url: str) -> Path | None:
+    """Beside a SQLite file, the file that writers of several processes queue on (see writers_turn)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(f"{parsed.database}-writers")
+
+
+def _take_turn(path: Path, background: bool) -> ExitStack:
+    """The writers' lock, taken as writers_turn describes; closing the stack lets go of it."""
+    locks = ExitStack()  # closing a file lets go of its lock: the writers' lock first
+    try:
+        if background:
+            _locked(locks, _beside(path, "background"), fcntl.LOCK_EX)
+        gate = _locked(locks, _beside(path, "gate"), fcntl.LOCK_EX if background else fcntl.LOCK_SH)
+        _locked(locks, path, fcntl.LOCK_EX)
+        fcntl.flock(gate, fcntl.LOCK_UN)  # in the lock now: the next may queue
+    except BaseException:
+        locks.close()
+        raise
+    return locks
+
+
+def _queue_connection(conn: Any, path: Path) -> None:
+    """A queued session's transaction (a web request's writes) begins in a foreground turn, held until its
+    connection returns to the pool (after the commit, which may run in another thread than the BEGIN).
+    The thread that began it counts as holding a turn meanwhile, so it never queues behind itself."""
+    if _QUEUED_TURN in conn.info or _holds_a_turn():
+        return
+    thread = threading.get_ident()
+    conn.info[_QUEUED_TURN] = (_take_turn(path, background=False), thread)
+    _count_turn(thread, 1)
+
+
+def _leave_queue(info: dict[str, Any]) -> None:
+    held = info.pop(_QUEUED_TURN, None)
+    if held is not None:
+        locks, thread = held
+        _count_turn(thread, -1)
+        locks.close()
+
+
+def _count_turn(thread: int, change: int) -> None:
+    with _holders_lock:
+        _holders[thread] += change
+
+
+def _holds_a_turn() -> bool:
+    with _holders_lock:
+        return _holders[threading.get_ident()] > 0
+
+
+def _beside(path: Path, name: str) -> Path:
+    return path.with_name(f"{path.name}-{name}")
+
+
+def _locked(locks: ExitStack, path: Path, operation: int) -> IO[str]:
+    """`path` opened and locked; its own open file, so that threads of one process exclude each other too."""
+    handle = locks.enter_context(path.open("a"))
+    fcntl.flock(handle, operation)
+    return handle
+
+
+# How many writers' turns each thread holds (jobs run inline nest them; a queued request's transaction
+# counts for the thread that began it until its connection returns to the pool, maybe in another thread).
+_holders: Counter[int] = Counter()
+_holders_lock = threading.Lock()
 
 
 @contextmanager

@@ -18,11 +18,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def _request_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; the request owns the transaction and commits it at the end.
 
-    GET requests change nothing, so on SQLite they run in a deferred (read) transaction beside writers.
+    GET requests change nothing, so on SQLite they run in a deferred (read) transaction beside writers;
+    the others queue for a foreground writers' turn, ahead of a worker's background writers.
     Making a session connects nothing: a request that never used it (a write handed to a group
     commit, say) ends without a trip to a worker thread.
     """
-    session = new_session(read_only=request.method in SAFE_METHODS)
+    read_only = request.method in SAFE_METHODS
+    session = new_session(read_only=read_only, queued=not read_only)
     try:
         yield session
         if session.in_transaction():
