@@ -52,8 +52,9 @@ from smartcomm.campaigns.schemas import CampaignIn
 from smartcomm.campaigns.service import campaign_service
 from smartcomm.delivery.ledger import Source
 from smartcomm.kit.db import Database, create_db_engine, session_scope
+from smartcomm.kit.outbox import CUSTOMER_IDS
 from smartcomm.kit.time import ensure_utc, utcnow
-from smartcomm.models import Campaign, Customer, Journey, Message, Segment, SegmentMembership
+from smartcomm.models import Campaign, Customer, DomainEvent, Journey, Message, Segment, SegmentMembership
 
 LATENCY_TARGET = Target(1000, False, "p95 ≤ 1 s")
 C1_TITLE = "receipt → trigger campaign → e-mail queued"
@@ -126,6 +127,7 @@ def _c1_queue(run: Run, prepared: Prepared, queue: str, redis_url: str | None, f
             rng = random.Random(f"{run.seed}:c1:{prepared.base.backend}:{queue}:{repetition}")
             posted = [product.post(customer, _pause(rng), f"r{repetition}") for customer in batch]
             _record(run, figure, _latencies(url, prepared.campaign_id, posted))
+            _record_stages(figure, _stages(url, prepared.campaign_id, posted))
         _check_messages(url, prepared.campaign_id, 1 + len(customers))
 
 
@@ -180,6 +182,7 @@ def _c2_once(
         _note(entry, "walk_s", walked.at - entered.at)
         _note(entry, "receipts_while_entering", sum(p.at < entered.at for p in posted))
         _record(run, during, _latencies(url, prepared.campaign_id, posted))
+        _record_stages(during, _stages(url, prepared.campaign_id, posted))
         _check_messages(url, prepared.campaign_id, 1 + len(posted))
         _check_journeys(url, campaign_id)
         run.console.print(
@@ -236,6 +239,47 @@ def _latencies(url: str, campaign_id: int, posted: list[Posted]) -> list[tuple[f
                 raise BenchError(f"{len(set(ids)) - len(created)} of {len(ids)} receipts got no message")
             time.sleep(0.5)
     return [(created[each.customer_id] - each.at, each.api_seconds) for each in posted]
+
+
+def _stages(url: str, campaign_id: int, posted: list[Posted]) -> list[dict[str, float]]:
+    """Where each receipt's time went, in seconds: the POST until its event was written ("intake"), the
+    event until the campaign entered the customer ("trigger") and until the e-mail was queued ("walk")."""
+    ids = [each.customer_id for each in posted]
+    events = select(DomainEvent.payload, DomainEvent.occurred_at).where(DomainEvent.kind == "receipt.written")
+    entries = select(Journey.customer_id, Journey.entered_at).where(
+        Journey.campaign_id == campaign_id, Journey.customer_id.in_(ids)
+    )
+    messages = select(Message.customer_id, Message.created_at).where(
+        Message.source_kind == Source.CAMPAIGN, Message.source_id == campaign_id, Message.customer_id.in_(ids)
+    )
+    with _engine(url) as engine:
+        entered, queued = _created(engine, entries), _created(engine, messages)
+        with engine.connect() as connection:
+            written = {
+                customer_id: ensure_utc(_moment(occurred_at)).timestamp()
+                for payload, occurred_at in connection.execute(events)
+                for customer_id in payload.get(CUSTOMER_IDS, ())
+            }
+    return [
+        {
+            "intake": written[each.customer_id] - each.at,
+            "trigger": entered[each.customer_id] - written[each.customer_id],
+            "walk": queued[each.customer_id] - entered[each.customer_id],
+        }
+        for each in posted
+        if each.customer_id in written and each.customer_id in entered
+    ]
+
+
+def _record_stages(figure: Figure, stages: list[dict[str, float]]) -> None:
+    """Each stage's 95th percentile, and the stages of the slowest twentieth of receipts on average."""
+    if not stages:
+        return
+    for stage in ("intake", "trigger", "walk"):
+        _note(figure, f"{stage}_p95_ms", s4_receipt._percentile([each[stage] * 1000 for each in stages], 95))
+    slowest = sorted(stages, key=lambda each: sum(each.values()))[-max(1, len(stages) // 20) :]
+    for stage in ("intake", "trigger", "walk"):
+        _note(figure, f"slowest_{stage}_ms", statistics.mean(each[stage] * 1000 for each in slowest))
 
 
 def _created(engine: Engine, statement: Any) -> dict[int, float]:
