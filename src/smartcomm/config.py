@@ -37,7 +37,7 @@ class Config(BaseSettings):
     # An idle worker of the embedded queue is woken at once by every enqueue; it looks at the queue by
     # itself after this long too, in case a wake-up was lost.
     queue_wait_seconds: float = 1.0
-    # Domain events (kit/outbox.py): how long a missing event id may hold back the events after it (its
+    # Domain events (kit/outbox/): how long a missing event id may hold back the events after it (its
     # transaction may still commit; after this long it is taken for rolled back), and how many days the
     # events every subscriber has handled are kept.
     outbox_gap_seconds: float = 10.0

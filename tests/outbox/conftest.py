@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartcomm.kit import outbox
-from smartcomm.kit.outbox import Event
+from smartcomm.kit.outbox import Event, registry
 from smartcomm.models import DomainEvent, EventCheckpoint, SettingValue
 
 Register = Callable[..., list[list[int]]]
@@ -53,7 +53,8 @@ def register(monkeypatch: pytest.MonkeyPatch) -> Iterator[Register]:
     The subscriber writes one row in the dispatcher's transaction per call (so a call rolled back leaves
     none) and raises when `fail(events)` says so. Registered beside the product's, for this test only."""
     outbox.subscribers()
-    monkeypatch.setattr(outbox, "_subscribers", dict(outbox._subscribers))
+    # On the module that reads it (subscriber() and subscribers()), not on the package.
+    monkeypatch.setattr(registry, "_subscribers", dict(registry._subscribers))
 
     def register(name: str, kinds: set[str], fail: Callable[[Sequence[Event]], bool] = lambda _: False):
         calls: list[list[int]] = []

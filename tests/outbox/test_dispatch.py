@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from smartcomm.config import config
 from smartcomm.kit import outbox
 from smartcomm.kit.db import Database
-from smartcomm.kit.outbox import CUSTOMER_IDS_LIMIT, Event, customers_of, dispatch_events, publish
+from smartcomm.kit.outbox import CUSTOMER_IDS_LIMIT, Event, customers_of, dispatch_events, publish, window
 from smartcomm.kit.time import utcnow
 from smartcomm.models import DomainEvent, EventCheckpoint
 from tests.outbox.conftest import Register, checkpoint, last_handled, latest_event_id, published, work_done
@@ -126,7 +126,7 @@ def test_a_failing_subscriber_is_retried_later_without_holding_back_another(
 def test_events_go_over_in_bounded_batches_in_id_order(
     session: Session, register: Register, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(outbox, "BATCH_EVENTS", 2)
+    monkeypatch.setattr(window, "BATCH_EVENTS", 2)  # read by window._up_to_a_batch
     calls = register("tests.recorder", {THING})
     ids = commit_things(session, 5)
     assert calls == [ids[0:2], ids[2:4], ids[4:5]]
@@ -137,7 +137,7 @@ def test_a_subscriber_far_behind_does_not_hold_back_another_ones_fresh_event(
 ) -> None:
     """Attribution handed a mass sending's deliveries, a campaign trigger a receipt: the receipt's turn
     comes after one batch of the deliveries, not after all of them."""
-    monkeypatch.setattr(outbox, "BATCH_EVENTS", 2)
+    monkeypatch.setattr(window, "BATCH_EVENTS", 2)  # read by window._up_to_a_batch
     turns: list[str] = []
     register("tests.behind", {THING}, fail=lambda events: turns.append("behind") is not None)
     register("tests.fresh", {"tests.receipt"}, fail=lambda events: turns.append("fresh") is not None)

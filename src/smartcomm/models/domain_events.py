@@ -15,7 +15,7 @@ from smartcomm.kit.time import utcnow
 class DomainEvent(Base):
     """One thing that happened (a receipt written, a consent changed…), written in the same transaction as the
     change itself. Bulk writes record one event for the batch: the customers are then in the payload
-    (`customer_ids`, or `many_customers` above the limit of `kit.outbox`)."""
+    (`customer_ids`, or `many_customers` above the limit of `kit.outbox.events`)."""
 
     __tablename__ = "domain_events"
     # Ids are never reused (SQLite's AUTOINCREMENT), so a purged event's id cannot come back behind the
