@@ -80,12 +80,16 @@ class FactsLoader:
         return [batch.judged(message) for message in messages]
 
     def tally(self, messages: Sequence[Any]) -> Tally:
-        """What was already handed over in the current minute, for the rate limits the batch meets."""
+        """What was already handed over in the current minute, for the rate limits the batch meets, and
+        today, for the IP warm-up allowance."""
         tally = Tally()
         since = self.now.replace(second=0, microsecond=0)
         for channel in {message.channel for message in messages}:
             if self.rules.channels[channel].rate_per_minute:
                 tally.per_channel[channel] = self.repository.handed_over_in_minute(channel, since)
+        warm_up = self.rules.warm_up
+        if warm_up is not None and any(message.channel == "email" for message in messages):
+            tally.emails_today = self.repository.handed_over_count("email", warm_up.day_start)
         sources = {source for message in messages if (source := _limited_source(message)) is not None}
         for kind, source_id in sources:
             tally.per_source[(kind, source_id)] = self.repository.source_handed_over_in_minute(

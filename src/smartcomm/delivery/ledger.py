@@ -71,6 +71,7 @@ class Reason(StrEnum):
     # Deferrals (the gate said later) — the message stays planned.
     SEND_WINDOW = "send_window"
     RATE_LIMIT = "rate_limit"
+    WARM_UP = "warm_up"  # IP warm-up: the day's allowance of e-mails is used up
     RETRY = "retry"  # the provider could not take it now; tried again after a back-off
     CASCADE_WAIT = "cascade_wait"  # an SMS leg waiting for its Viber message
     # Outcomes.
