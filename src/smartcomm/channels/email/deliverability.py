@@ -18,8 +18,13 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 import dns.resolver
+from sqlalchemy.orm import Session
 
+from smartcomm.channels.email.settings import SmtpSettings
 from smartcomm.channels.email.signing import DkimKeyError, load_private_key, public_key_record
+from smartcomm.channels.registry import settings_of
+from smartcomm.channels.repository import ChannelProviderRepository
+from smartcomm.channels.secrets import SecretUnreadable
 from smartcomm.config import config
 from smartcomm.kit.i18n import lazy
 
@@ -224,3 +229,21 @@ def check_dmarc(domain: Domain, asking: dns.resolver.Resolver | None) -> Check:
     if policy not in DMARC_POLICIES:
         return Check("dmarc", name, "fail", DMARC_BAD_POLICY, found=tuple(found), publish=publish)
     return Check("dmarc", name, "pass", DMARC_OK, {"policy": policy}, tuple(found), details=(f"p={policy}",))
+
+
+# --- what the installation sends as -------------------------------------------------------------------
+
+
+def configured_domain(session: Session) -> Domain | None:
+    """The sending domain of the e-mail channel: the active SMTP provider's (else the first one set up),
+    with its DKIM selector and key and its relay; None while no SMTP provider exists (the sandbox)."""
+    providers = [p for p in ChannelProviderRepository(session).ordered() if p.channel == "email"]
+    for provider in sorted(providers, key=lambda p: not p.is_active):
+        try:
+            settings = settings_of(provider)
+        except (SecretUnreadable, ValueError):
+            continue
+        if isinstance(settings, SmtpSettings):
+            name = settings.dkim_domain or settings.from_address.rpartition("@")[2]
+            return Domain(name.lower(), settings.dkim_selector, settings.dkim_private_key, settings.host)
+    return None

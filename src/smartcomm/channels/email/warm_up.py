@@ -8,8 +8,9 @@ there is no limit. The communication-policy gate enforces it (`delivery.policy`)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -79,3 +80,19 @@ def project_day(now: datetime, zone: str) -> tuple[date, datetime, datetime]:
     """Today in the project's time zone, and the UTC instants it starts and ends."""
     today = to_zone(now, zone).date()
     return today, start_of_day(today, zone), start_of_day(today + timedelta(days=1), zone)
+
+
+def form_values(form: Mapping[str, Any]) -> dict[str, Any]:
+    """The warm-up settings as typed into the form, or an error naming the field (nothing is stored)."""
+    enabled = str(form.get("enabled") or "") in ("on", "true", "1")
+    start_text = str(form.get("start_date") or "").strip()
+    try:
+        start_date = date.fromisoformat(start_text) if start_text else None
+    except ValueError:
+        raise InvalidInput.for_field("start_date", "Enter a date as YYYY-MM-DD") from None
+    if enabled and start_date is None:
+        raise InvalidInput.for_field("start_date", "Enter the day the warm-up starts")
+    schedule = parse_schedule(form.get("schedule"))
+    if len(schedule) > MAX_DAYS or any(not 1 <= number <= 100_000_000 for number in schedule):
+        raise InvalidInput.for_field("schedule", "At most 60 days, each from 1 to 100,000,000 e-mails")
+    return {"enabled": enabled, "start_date": start_date, "schedule": schedule}
