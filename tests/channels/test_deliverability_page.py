@@ -174,7 +174,11 @@ def test_warm_up_form_errors_name_the_field_and_write_nothing(
 
 def test_warm_up_is_saved_with_its_schedule(admin_client: UIClient, session: Session) -> None:
     page = admin_client.get(PAGE)
-    assert "50, 100, 500, 1,000, 5,000" in page.text  # the default ramp, shown and editable
+    shown = "50, 100, 500, 1 000, 5 000, 10 000, 20 000, 40 000, 70 000, 100 000, 150 000"
+    assert shown in page.text  # the default ramp, shown and editable
+    as_shown = {"enabled": "on", "start_date": "2026-12-07", "schedule": shown}
+    assert admin_client.submit(f"{PAGE}/warm-up", as_shown).status_code == 303
+    assert settings_service.read(session, WarmUpSettings).schedule == default_schedule()[:11]
     saved = admin_client.submit(
         f"{PAGE}/warm-up", {"enabled": "on", "start_date": "2026-12-07", "schedule": "100, 1 000, 10_000"}
     )

@@ -53,7 +53,8 @@ def _page(
         "thresholds": rates,
         "warm_up": stored,
         "typed": typed,
-        "schedule_text": ", ".join(f"{n:,}" for n in stored.schedule),
+        # Thousands grouped with a space: the form separates days with commas.
+        "schedule_text": ", ".join(f"{n:,}".replace(",", " ") for n in stored.schedule),
         "today_allowance": stored.allowance(warm_up.project_day(now, zone)[0]),
         "errors": errors,
     }
