@@ -85,7 +85,11 @@ class LookupFailed(Exception):
 def resolver(nameserver: str | None = None, timeout: float | None = None) -> dns.resolver.Resolver:
     """A resolver asking `nameserver` ("host" or "host:port"), the configured one, or the system's."""
     server = nameserver if nameserver is not None else config.dns_nameserver
-    found = dns.resolver.Resolver(configure=not server)
+    try:
+        found = dns.resolver.Resolver(configure=not server)
+    except dns.resolver.NoResolverConfiguration:
+        # No resolv.conf (a bare container): ask the local host, which answers or times out cleanly.
+        found, server = dns.resolver.Resolver(configure=False), "127.0.0.1"
     if server:
         host, _, port = server.rpartition(":") if server.count(":") == 1 else (server, "", "")
         found.nameservers = [host]
