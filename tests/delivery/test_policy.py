@@ -227,7 +227,10 @@ def test_warm_up_defers_e_mail_exactly_above_the_days_allowance_until_the_next_p
         decisions.append(decide(email, facts(), warming, NOON_MOSCOW, tally))
         if decisions[-1] == Send():
             tally.count(email)
-    assert decisions == [Send(), Send(), Defer(next_day, Reason.WARM_UP), Defer(next_day, Reason.WARM_UP)]
+    later = next_day + timedelta(minutes=1)  # not engaged: due after the engaged readers
+    assert decisions == [Send(), Send(), Defer(later, Reason.WARM_UP), Defer(later, Reason.WARM_UP)]
+    engaged = decide(email, facts(engaged=True), warming, NOON_MOSCOW, tally)
+    assert engaged == Defer(next_day, Reason.WARM_UP)
     assert tally.emails_today == 3
     assert decide(sms(), facts(), warming, NOON_MOSCOW, tally) == Send()  # other channels are not ramped
     for kind in ("transactional", "confirmation", "test"):

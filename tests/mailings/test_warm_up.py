@@ -93,11 +93,24 @@ def test_a_mailing_sends_the_days_allowance_engaged_readers_first_and_the_rest_w
     waiting = [m for m in messages if m.status == Status.PLANNED]
     assert len(waiting) == 3
     next_day = project_day(utcnow(), ZONE)[2]
-    assert {(m.reason, ensure_utc(m.next_attempt_at)) for m in waiting} == {(Reason.WARM_UP, next_day)}
+    later = next_day + timedelta(minutes=1)  # none of them engaged: after the engaged ones
+    assert {(m.reason, ensure_utc(m.next_attempt_at)) for m in waiting} == {(Reason.WARM_UP, later)}
 
     report = mailing_report_service.report(session, messages[0].source_id or 0)
     assert report.waiting == {"warm_up": 3}
     assert report.buckets["good_recipients"] == 6
+
+
+def test_engaged_readers_deferred_by_warm_up_are_due_first_the_next_day(
+    session: Session, people: list[Customer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hold_dispatch(monkeypatch)
+    warm_up(session, [2])
+    messages = launch_and_send(session, people)
+    next_day = project_day(utcnow(), ZONE)[2]
+    due = {m.customer_id: ensure_utc(m.next_attempt_at) for m in messages if m.status == Status.PLANNED}
+    later = next_day + timedelta(minutes=1)
+    assert due == {people[3].id: next_day} | {people[i].id: later for i in (0, 1, 2, 4)}
 
 
 def test_transactional_e_mail_goes_when_the_allowance_is_used_up(

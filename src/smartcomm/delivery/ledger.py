@@ -7,6 +7,7 @@ The reasons → buckets mapping is here and only here: mailing reports, the Outb
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -47,6 +48,10 @@ class Source(StrEnum):
 KEEPS_CONTENT = frozenset({Source.TRANSACTIONAL, Source.TEST, Source.CONFIRMATION})
 # Sources that are answers to something the customer did: never held back by frequency caps.
 TRANSACTIONAL_SOURCES = frozenset({Source.TRANSACTIONAL, Source.CONFIRMATION, Source.TEST})
+
+
+# An open or click this recent makes a reader "engaged" (IP warm-up sends to them first).
+ENGAGED_WITHIN = timedelta(days=90)
 
 
 class Priority:

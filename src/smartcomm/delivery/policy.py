@@ -80,6 +80,7 @@ class Facts:
     excluded: bool = False
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     recent: int = 0  # messages handed over to this customer on this channel within the cap period
+    engaged: bool = False  # opened or clicked lately (loaded only under IP warm-up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,11 @@ class WarmUp:
     allowance: int
     day_start: datetime
     next_day: datetime
+
+    def resume_at(self, engaged: bool) -> datetime:
+        """When a deferred e-mail is due again: engaged readers' at the day's start, the others' a minute
+        later, so that every claim of the new day (earliest due first) takes the engaged ones first."""
+        return self.next_day if engaged else self.next_day + timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +239,7 @@ def _later(
         if opening > now:
             return Defer(opening, Reason.SEND_WINDOW)
     if rules.warm_up is not None and _warming_up(message, rules.warm_up, tally):
-        return Defer(rules.warm_up.next_day, Reason.WARM_UP)
+        return Defer(rules.warm_up.resume_at(facts.engaged), Reason.WARM_UP)
     if _rate_reached(message, rules, tally):
         return Defer(next_minute(now), Reason.RATE_LIMIT)
     return None

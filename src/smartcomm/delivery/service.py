@@ -20,7 +20,15 @@ from smartcomm.channels.cascade import CascadeSettings
 from smartcomm.channels.email.warm_up import WarmUpSettings, project_day
 from smartcomm.channels.receipts import DeliveryState, DeliveryUpdate
 from smartcomm.delivery.facts import FactsLoader, Judged
-from smartcomm.delivery.ledger import FINAL, PROGRESS, Reason, Status, addressee, idempotency_key
+from smartcomm.delivery.ledger import (
+    ENGAGED_WITHIN,
+    FINAL,
+    PROGRESS,
+    Reason,
+    Status,
+    addressee,
+    idempotency_key,
+)
 from smartcomm.delivery.policy import Candidate, Defer, Rules, Suppress, WarmUp, decide
 from smartcomm.delivery.repository import LedgerRepository
 from smartcomm.delivery.schemas import PlanRequest
@@ -33,8 +41,6 @@ from smartcomm.settings.schemas import DeliverySettings, GeneralSettings
 from smartcomm.settings.service import settings_service
 
 logger = logging.getLogger(__name__)
-
-ENGAGED_WITHIN = timedelta(days=90)  # an open or click this recent makes a reader "engaged"
 
 # Milestone columns of the statuses a message moves forward through.
 MILESTONES = {
