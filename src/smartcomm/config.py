@@ -71,6 +71,11 @@ class Config(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
 
+    # The sending domain's check (Settings → Channels → E-mail → Deliverability) asks this DNS server
+    # ("host" or "host:port"); empty: the system's resolver.
+    dns_nameserver: str = ""
+    dns_timeout_seconds: float = 3.0
+
     default_admin_email: str = "admin@example.com"
     log_sql: bool = Field(default=False)
 

@@ -4,6 +4,7 @@ next opening, daylight-saving changes included)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -19,6 +20,7 @@ from smartcomm.delivery.policy import (
     Send,
     Suppress,
     Tally,
+    WarmUp,
     Window,
     decide,
     next_opening,
@@ -213,3 +215,26 @@ def test_a_deferred_message_is_sent_when_the_gate_looks_again_at_its_time(
     zone = ZoneInfo(zone_name)
     opening = next_opening(now, zone, window)
     assert next_opening(opening, zone, window) == opening
+
+
+def test_warm_up_defers_e_mail_exactly_above_the_days_allowance_until_the_next_project_day() -> None:
+    next_day = datetime(2026, 6, 1, 21, 0, tzinfo=UTC)  # midnight in Moscow
+    warming = replace(rules(), warm_up=WarmUp(3, next_day - timedelta(days=1), next_day))
+    email = sms(channel="email")
+    tally = Tally(emails_today=1)  # one went out earlier today
+    decisions = []
+    for _ in range(4):
+        decisions.append(decide(email, facts(), warming, NOON_MOSCOW, tally))
+        if decisions[-1] == Send():
+            tally.count(email)
+    later = next_day + timedelta(minutes=1)  # not engaged: due after the engaged readers
+    assert decisions == [Send(), Send(), Defer(later, Reason.WARM_UP), Defer(later, Reason.WARM_UP)]
+    engaged = decide(email, facts(engaged=True), warming, NOON_MOSCOW, tally)
+    assert engaged == Defer(next_day, Reason.WARM_UP)
+    assert tally.emails_today == 3
+    assert decide(sms(), facts(), warming, NOON_MOSCOW, tally) == Send()  # other channels are not ramped
+    for kind in ("transactional", "confirmation", "test"):
+        assert decide(sms(channel="email", source_kind=kind), facts(), warming, NOON_MOSCOW, tally) == Send()
+    assert decide(email, facts(), warming, NOON_MOSCOW) == Send()  # planning (no tally) never defers
+    expiring = sms(channel="email", expires_at=next_day - timedelta(minutes=1))
+    assert decide(expiring, facts(), warming, NOON_MOSCOW, tally) == Suppress(Reason.EXPIRED)

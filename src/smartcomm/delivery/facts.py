@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from smartcomm.delivery.ledger import Reason
+from smartcomm.delivery.ledger import ENGAGED_WITHIN, Reason
 from smartcomm.delivery.policy import (
     Facts,
     Rules,
@@ -80,12 +80,16 @@ class FactsLoader:
         return [batch.judged(message) for message in messages]
 
     def tally(self, messages: Sequence[Any]) -> Tally:
-        """What was already handed over in the current minute, for the rate limits the batch meets."""
+        """What was already handed over in the current minute, for the rate limits the batch meets, and
+        today, for the IP warm-up allowance."""
         tally = Tally()
         since = self.now.replace(second=0, microsecond=0)
         for channel in {message.channel for message in messages}:
             if self.rules.channels[channel].rate_per_minute:
                 tally.per_channel[channel] = self.repository.handed_over_in_minute(channel, since)
+        warm_up = self.rules.warm_up
+        if warm_up is not None and any(message.channel == "email" for message in messages):
+            tally.emails_today = self.repository.handed_over_count("email", warm_up.day_start)
         sources = {source for message in messages if (source := _limited_source(message)) is not None}
         for kind, source_id in sources:
             tally.per_source[(kind, source_id)] = self.repository.source_handed_over_in_minute(
@@ -116,12 +120,20 @@ class _Batch:
         self.recent = {channel: self._recent(ids, channel) for channel in channels}
         self.excluded = self._excluded(ids)
         self.problems = {channel: self._problems(ids, channel) for channel in channels}
+        self.engaged = self._engaged(ids) if "email" in channels else set()
 
     def _recent(self, ids: list[int], channel: str) -> dict[int, int]:
         rules = self.loader.rules.channels[channel]
         if rules.cap <= 0 or not ids:
             return {}
         return self.loader.repository.handed_over_since(ids, channel, self.loader.now - rules.cap_period)
+
+    def _engaged(self, ids: list[int]) -> set[int]:
+        """Under IP warm-up: the customers who opened or clicked lately (they go first each day)."""
+        if self.loader.rules.warm_up is None or not ids:
+            return set()
+        since = self.loader.now - ENGAGED_WITHIN
+        return set(self.loader.repository.last_engaged(ids, since))
 
     def _excluded(self, ids: list[int]) -> set[int]:
         found: set[int] = set()
@@ -153,6 +165,7 @@ class _Batch:
             excluded=customer.id in self.excluded,
             zone=recipient_zone(customer.time_zone, customer.phone, project),
             recent=self.recent.get(message.channel, {}).get(customer.id, 0),
+            engaged=customer.id in self.engaged,
         )
         return Judged(recipient, facts)
 

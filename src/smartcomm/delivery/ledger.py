@@ -7,6 +7,7 @@ The reasons → buckets mapping is here and only here: mailing reports, the Outb
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -49,6 +50,10 @@ KEEPS_CONTENT = frozenset({Source.TRANSACTIONAL, Source.TEST, Source.CONFIRMATIO
 TRANSACTIONAL_SOURCES = frozenset({Source.TRANSACTIONAL, Source.CONFIRMATION, Source.TEST})
 
 
+# An open or click this recent makes a reader "engaged" (IP warm-up sends to them first).
+ENGAGED_WITHIN = timedelta(days=90)
+
+
 class Priority:
     LOW = 0
     NORMAL = 1
@@ -71,6 +76,7 @@ class Reason(StrEnum):
     # Deferrals (the gate said later) — the message stays planned.
     SEND_WINDOW = "send_window"
     RATE_LIMIT = "rate_limit"
+    WARM_UP = "warm_up"  # IP warm-up: the day's allowance of e-mails is used up
     RETRY = "retry"  # the provider could not take it now; tried again after a back-off
     CASCADE_WAIT = "cascade_wait"  # an SMS leg waiting for its Viber message
     # Outcomes.

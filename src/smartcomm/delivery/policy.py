@@ -4,9 +4,9 @@ right before it is sent.
 `decide(message, facts, rules, now)` answers `Send`, `Defer(until, reason)` or `Suppress(reason)`,
 checking in this order: the channel permission, the category subscription, the contact, the
 exclusion lists, the frequency cap, the send-time window in the recipient's local time, the lifetime,
-the rate limit. Nothing here reads the database: the caller loads the facts of a whole batch at once
-(`delivery.repository.FactsLoader`), and counts what it lets through (`Tally`), so a batch respects
-the caps and rate limits as a whole.
+the IP warm-up allowance, the rate limit. Nothing here reads the database: the caller loads the facts
+of a whole batch at once (`delivery.repository.FactsLoader`), and counts what it lets through
+(`Tally`), so a batch respects the caps, the warm-up allowance and the rate limits as a whole.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class Facts:
     excluded: bool = False
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     recent: int = 0  # messages handed over to this customer on this channel within the cap period
+    engaged: bool = False  # opened or clicked lately (loaded only under IP warm-up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,20 @@ class ChannelRules:
 
 
 @dataclass(frozen=True, slots=True)
+class WarmUp:
+    """Today's IP warm-up allowance of e-mails, and the project day it is counted in."""
+
+    allowance: int
+    day_start: datetime
+    next_day: datetime
+
+    def resume_at(self, engaged: bool) -> datetime:
+        """When a deferred e-mail is due again: engaged readers' at the day's start, the others' a minute
+        later, so that every claim of the new day (earliest due first) takes the engaged ones first."""
+        return self.next_day if engaged else self.next_day + timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     """The settings the gate applies, read once per batch."""
 
@@ -116,6 +131,7 @@ class Rules:
     lifetime: timedelta
     spare_high_priority: bool = True
     spare_transactional: bool = True
+    warm_up: WarmUp | None = None
 
     @classmethod
     def of(cls, settings: DeliverySettings) -> Rules:
@@ -148,9 +164,12 @@ class Tally:
     per_customer: dict[tuple[int | None, str], int] = field(default_factory=dict)
     per_channel: dict[str, int] = field(default_factory=dict)
     per_source: dict[tuple[str, int], int] = field(default_factory=dict)
+    emails_today: int = 0  # handed over since the project day began (IP warm-up), with the batch's
 
     def count(self, message: Candidate) -> None:
         """A message of the batch was let through."""
+        if message.channel == "email":
+            self.emails_today += 1
         if message.customer_id is not None:
             key = (message.customer_id, message.channel)
             self.per_customer[key] = self.per_customer.get(key, 0) + 1
@@ -219,9 +238,19 @@ def _later(
         opening = next_opening(now, facts.zone, window)
         if opening > now:
             return Defer(opening, Reason.SEND_WINDOW)
+    if rules.warm_up is not None and _warming_up(message, rules.warm_up, tally):
+        return Defer(rules.warm_up.resume_at(facts.engaged), Reason.WARM_UP)
     if _rate_reached(message, rules, tally):
         return Defer(next_minute(now), Reason.RATE_LIMIT)
     return None
+
+
+def _warming_up(message: Candidate, warm_up: WarmUp, tally: Tally | None) -> bool:
+    """The day's warm-up allowance of e-mails is used up. Transactional e-mail is what the customer asked
+    for: it always goes (and counts)."""
+    if tally is None or message.channel != "email" or message.source_kind in TRANSACTIONAL_SOURCES:
+        return False
+    return tally.emails_today >= warm_up.allowance
 
 
 def _rate_reached(message: Candidate, rules: Rules, tally: Tally | None) -> bool:

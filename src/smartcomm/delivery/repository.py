@@ -309,9 +309,26 @@ class LedgerRepository:
                     found[customer_id] = count
         return found
 
-    def handed_over_in_minute(self, channel: str, since: datetime) -> int:
+    def last_engaged(self, customer_ids: Sequence[int], since: datetime) -> dict[int, datetime]:
+        """Per customer: the last time a message to them was opened or clicked, when it was after `since`."""
+        moment = func.max(func.coalesce(Message.clicked_at, Message.opened_at))
+        found: dict[int, datetime] = {}
+        for among in self.id_conditions(Message.customer_id, customer_ids):
+            statement = (
+                select(Message.customer_id, moment)
+                .where(among, or_(Message.opened_at >= since, Message.clicked_at >= since))
+                .group_by(Message.customer_id)
+            )
+            found.update({customer: last for customer, last in self.session.execute(statement) if customer})
+        return found
+
+    def handed_over_count(self, channel: str, since: datetime) -> int:
+        """Messages of the channel handed over since `since` (the rate limit's minute, warm-up's day)."""
         statement = select(func.count()).where(Message.channel == channel, Message.handed_over_at >= since)
         return int(self.session.scalar(statement) or 0)
+
+    def handed_over_in_minute(self, channel: str, since: datetime) -> int:
+        return self.handed_over_count(channel, since)
 
     def source_handed_over_in_minute(self, source_kind: str, source_id: int, since: datetime) -> int:
         statement = select(func.count()).where(

@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from smartcomm.channels.cascade import CascadeSettings
+from smartcomm.channels.email.warm_up import WarmUpSettings, project_day
 from smartcomm.channels.receipts import DeliveryState, DeliveryUpdate
 from smartcomm.delivery.facts import FactsLoader, Judged
-from smartcomm.delivery.ledger import FINAL, PROGRESS, Reason, Status, addressee, idempotency_key
-from smartcomm.delivery.policy import Candidate, Defer, Rules, Suppress, decide
+from smartcomm.delivery.ledger import (
+    ENGAGED_WITHIN,
+    FINAL,
+    PROGRESS,
+    Reason,
+    Status,
+    addressee,
+    idempotency_key,
+)
+from smartcomm.delivery.policy import Candidate, Defer, Rules, Suppress, WarmUp, decide
 from smartcomm.delivery.repository import LedgerRepository
 from smartcomm.delivery.schemas import PlanRequest
 from smartcomm.kit.db import AFTER_COMMIT_KEY, on_commit
@@ -57,6 +67,13 @@ def candidate_of(message: Message | PlanRequest, expires_at: datetime | None) ->
     )
 
 
+def warm_up_today(settings: WarmUpSettings, now: datetime, zone: str) -> WarmUp | None:
+    """Today's IP warm-up allowance for the gate (None when warm-up is off or its ramp is over)."""
+    today, day_start, next_day = project_day(now, zone)
+    allowance = settings.allowance(today)
+    return None if allowance is None else WarmUp(allowance, day_start, next_day)
+
+
 def event_row(message_id: int, kind: str, when: datetime, **data: Any) -> dict[str, Any]:
     clean = {key: value for key, value in data.items() if value is not None}
     return {"message_id": message_id, "kind": kind, "occurred_at": when, "is_machine": False, "data": clean}
@@ -91,8 +108,9 @@ class PlanContext:
     def __init__(self, session: Session, now: datetime) -> None:
         self.now = now
         self.settings = settings_service.read(session, DeliverySettings)
-        self.rules = Rules.of(self.settings)
         self.project_zone = settings_service.read(session, GeneralSettings).time_zone
+        warm_up = warm_up_today(settings_service.read(session, WarmUpSettings), now, self.project_zone)
+        self.rules = replace(Rules.of(self.settings), warm_up=warm_up)
         self.cascade = settings_service.read(session, CascadeSettings)
 
     def expiry(self, request: PlanRequest) -> datetime:
@@ -174,6 +192,14 @@ class DeliveryService:
     def _cascade_timeout(context: PlanContext, request: PlanRequest) -> timedelta:
         minutes = request.options.get("cascade_timeout_minutes")
         return timedelta(minutes=minutes) if minutes else context.cascade.timeout
+
+    @staticmethod
+    def most_engaged_first(session: Session, customer_ids: Sequence[int], now: datetime) -> list[int]:
+        """The customers ordered by their last open or click within 90 days, the latest first; those with
+        none follow in the order given (IP warm-up spends each day's allowance on engaged readers)."""
+        last = LedgerRepository(session).last_engaged(customer_ids, now - ENGAGED_WITHIN)
+        engaged = sorted((c for c in customer_ids if c in last), key=lambda c: last[c], reverse=True)
+        return engaged + [c for c in customer_ids if c not in last]
 
     @staticmethod
     def key_of(request: PlanRequest) -> str:

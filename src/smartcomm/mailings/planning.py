@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartcomm.channels.email.warm_up import WarmUpSettings
 from smartcomm.delivery.facts import FactsLoader
 from smartcomm.delivery.ledger import FINAL, ISSUE_KEY, Bucket, Priority, Source, bucket_of, issue_key_of
 from smartcomm.delivery.policy import Suppress, decide
@@ -24,6 +25,7 @@ from smartcomm.delivery.schemas import PlanRequest
 from smartcomm.delivery.service import PlanContext, candidate_of, delivery_service
 from smartcomm.models import Mailing, MessageTemplateVersion
 from smartcomm.personalization.renderer import VersionSource
+from smartcomm.settings.service import settings_service
 
 CASCADE = "sms_viber"
 CASCADE_PART = "cascade-sms"
@@ -150,6 +152,10 @@ def plan(
 ) -> int:
     """Record the mailing's messages to these customers (those recorded before are left as they are);
     returns how many messages were new."""
+    if first_leg_channel(mailing) == "email" and settings_service.read(session, WarmUpSettings).enabled:
+        # Under warm-up each day's allowance goes to engaged readers first: planned (and so claimed,
+        # which goes by message id) in that order.
+        customer_ids = delivery_service.most_engaged_first(session, customer_ids, now)
     content = content or content_of(mailing)
     requests = requests_for(mailing, customer_ids, now, content, resend_round)
     if mailing.channel != CASCADE:  # nothing follows from the messages: no need to load them

@@ -24,6 +24,7 @@ from smartcomm.kit.csvfile import SafeCsvWriter
 from smartcomm.kit.i18n import LazyString, lazy
 from smartcomm.kit.time import to_zone
 from smartcomm.mailings.report_queries import MailingReportQueries
+from smartcomm.mailings.repository import MailingRepository
 from smartcomm.mailings.service import mailing_service
 from smartcomm.models import Mailing
 from smartcomm.settings.schemas import GeneralSettings
@@ -56,6 +57,7 @@ class MailingReport(BaseModel):
     attributed: AttributionTotals
     per_day: list[AttributionDay]
     heatmap: OpensHeatmap | None  # e-mail mailings only
+    waiting: dict[str, int] = {}  # messages the gate deferred, by reason (still good recipients)
 
 
 BUCKET_LABELS: dict[str, LazyString] = {
@@ -65,6 +67,16 @@ BUCKET_LABELS: dict[str, LazyString] = {
     "unsubscribed_category": lazy("Unsubscribed from the category"),
     "blocked_by_policy": lazy("Blocked by communication policy"),
     "no_promocode": lazy("No promo code left"),
+}
+# Why deferred messages wait, as the report's Volume card says it.
+WAITING_LABELS: dict[str, LazyString] = {
+    "warm_up": lazy(
+        "Waiting for IP warm-up: the day's allowance of e-mails is used up; they go from the next day"
+    ),
+    "send_window": lazy("Waiting for the recipient's send-time window"),
+    "rate_limit": lazy("Waiting for the rate limit"),
+    "retry": lazy("Waiting to retry after a provider error"),
+    "cascade_wait": lazy("Waiting for the Viber message before the SMS"),
 }
 RECIPIENT_HEADERS: tuple[LazyString, ...] = (
     lazy("Message"),
@@ -101,6 +113,7 @@ class MailingReportService:
             ),
             per_day=attribution_service.per_day(session, Source.MAILING, mailing.id),
             heatmap=self._heatmap(session, queries, mailing),
+            waiting=MailingRepository(session).waiting_by_reason(mailing.id),
         )
 
     @staticmethod

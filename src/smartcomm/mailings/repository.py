@@ -366,6 +366,20 @@ class MailingRepository(Repository[Mailing]):
         )
         return int(self.session.scalar(statement) or 0)
 
+    def waiting_by_reason(self, mailing_id: int) -> dict[str, int]:
+        """The mailing's messages waiting to be sent, by why they wait (a send window, the warm-up …)."""
+        statement = (
+            select(Message.reason, func.count())
+            .where(
+                Message.source_kind == Source.MAILING,
+                Message.source_id == mailing_id,
+                Message.status.in_(WAITING),
+                Message.reason.is_not(None),
+            )
+            .group_by(Message.reason)
+        )
+        return {str(reason): int(count) for reason, count in self.session.execute(statement)}
+
     def hold(self, mailing_id: int, reason: str, until: datetime) -> list[int]:
         """Take back every message of the mailing not handed over yet: planned again, out of every claim. A
         claimed one loses its worker, whose hand-over then finds it is no longer its own."""

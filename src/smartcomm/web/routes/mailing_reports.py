@@ -21,6 +21,7 @@ from smartcomm.mailings.groups_report import groups_report_service
 from smartcomm.mailings.reports import (
     BUCKET_LABELS,
     RECIPIENT_HEADERS,
+    WAITING_LABELS,
     file_name,
     mailing_report_service,
 )
@@ -45,6 +46,7 @@ def report_page(request: Request, session: DbSession, _: Viewer, mailing_id: int
         "figures": {figure.key: figure for figure in report.figures},
         "figure_labels": FIGURE_LABELS,
         "bucket_labels": BUCKET_LABELS,
+        "waiting_labels": WAITING_LABELS,
         "weekdays": weekday_names(_language(request)),
     }
     return render(request, "mailings/report.html", context)
