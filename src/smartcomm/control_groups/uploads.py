@@ -40,15 +40,22 @@ def read_list(data: bytes) -> UploadedList:
 
 def unknown_rows_error(unknown: list[tuple[int, str]]) -> InvalidInput:
     """The error naming the rows whose identifier is no customer's (nothing is written)."""
-    row_text = gettext_("Row %(row)s: no customer has the external id “%(value)s”")
     errors = [
-        FieldError(f"file.rows[{number}]", row_text % {"row": number, "value": value})
+        FieldError(f"file.rows[{number}]", _row_message(number, value))
         for number, value in unknown[:MAX_REPORTED]
     ]
     if len(unknown) > MAX_REPORTED:
-        more = gettext_("%(count)s more rows are not customers") % {"count": len(unknown) - MAX_REPORTED}
-        errors.append(FieldError("file", more))
+        errors.append(FieldError("file", _more_message(len(unknown) - MAX_REPORTED)))
     return InvalidInput("Rows of the file are not customers; nothing was changed", errors)
+
+
+def _row_message(number: int, value: str) -> str:
+    message = gettext_("Row %(row)s: no customer has the external id “%(value)s”")
+    return message % {"row": number, "value": value}
+
+
+def _more_message(count: int) -> str:
+    return gettext_("%(count)s more rows are not customers") % {"count": count}
 
 
 def _decoded(data: bytes) -> str:

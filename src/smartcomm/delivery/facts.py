@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from smartcomm.delivery.ledger import Reason
+from smartcomm.delivery.ledger import EXCLUDES_GLOBAL_CONTROL, HOLDS_OUT_GLOBAL_CONTROL, Reason
 from smartcomm.delivery.policy import (
     Facts,
     Rules,
@@ -94,6 +94,11 @@ class FactsLoader:
         return tally
 
 
+def _holds_out(message: Any) -> bool:
+    options = getattr(message, "options", None) or {}
+    return message.source_kind in HOLDS_OUT_GLOBAL_CONTROL and bool(options.get(EXCLUDES_GLOBAL_CONTROL))
+
+
 def _limited_source(message: Any) -> tuple[str, int] | None:
     options = getattr(message, "options", None) or {}
     if options.get("rate_per_minute") and message.source_id is not None:
@@ -115,6 +120,7 @@ class _Batch:
         self.tokens = repository.valid_push_tokens(ids) if "push" in channels else {}
         self.recent = {channel: self._recent(ids, channel) for channel in channels}
         self.excluded = self._excluded(ids)
+        self.global_control = self._global_control(messages)
         self.problems = {channel: self._problems(ids, channel) for channel in channels}
 
     def _recent(self, ids: list[int], channel: str) -> dict[int, int]:
@@ -128,6 +134,12 @@ class _Batch:
         for excluded in _exclusions.values():
             found |= excluded(self.loader.session, ids) if ids else set()
         return found
+
+    def _global_control(self, messages: Sequence[Addressed]) -> set[int]:
+        """The batch's customers in the global control group, looked up only when a message of the batch
+        holds the group out (transactional batches never ask)."""
+        holding_out = sorted({m.customer_id for m in messages if m.customer_id is not None and _holds_out(m)})
+        return self.loader.repository.in_global_control(holding_out) if holding_out else set()
 
     def _problems(self, ids: list[int], channel: str) -> dict[int, str]:
         found: dict[int, str] = {}
@@ -151,6 +163,7 @@ class _Batch:
             subscribed=self._subscribed(customer.id, message),
             contact_problem=problem or self.problems.get(message.channel, {}).get(customer.id),
             excluded=customer.id in self.excluded,
+            in_global_control=customer.id in self.global_control,
             zone=recipient_zone(customer.time_zone, customer.phone, project),
             recent=self.recent.get(message.channel, {}).get(customer.id, 0),
         )

@@ -29,6 +29,7 @@ from smartcomm.delivery.ledger import HANDED_OVER, Status
 from smartcomm.kit.bulk import chunked, insert_rows
 from smartcomm.models import (
     Customer,
+    GlobalControlMember,
     MailingCategory,
     Message,
     MessageContent,
@@ -258,6 +259,16 @@ class LedgerRepository:
         for among in self.id_conditions(Customer.id, ids):
             for row in self.session.execute(select(*columns).where(among)):
                 found[row.id] = row
+        return found
+
+    def in_global_control(self, customer_ids: Sequence[int]) -> set[int]:
+        """Which of the customers are members of the global control group now (its open stays)."""
+        found: set[int] = set()
+        for among in self.id_conditions(GlobalControlMember.customer_id, customer_ids):
+            statement = select(GlobalControlMember.customer_id).where(
+                among, GlobalControlMember.left_at.is_(None)
+            )
+            found.update(self.session.scalars(statement))
         return found
 
     def subscriptions(

@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 from smartcomm.channels.cascade import CascadeSettings
 from smartcomm.channels.receipts import DeliveryState, DeliveryUpdate
 from smartcomm.delivery.facts import FactsLoader, Judged
-from smartcomm.delivery.ledger import FINAL, PROGRESS, Reason, Status, addressee, idempotency_key
+from smartcomm.delivery.ledger import (
+    EXCLUDES_GLOBAL_CONTROL,
+    FINAL,
+    HOLDS_OUT_GLOBAL_CONTROL,
+    PROGRESS,
+    Reason,
+    Status,
+    addressee,
+    idempotency_key,
+)
 from smartcomm.delivery.policy import Candidate, Defer, Rules, Suppress, decide
 from smartcomm.delivery.repository import LedgerRepository
 from smartcomm.delivery.schemas import PlanRequest
@@ -54,7 +63,12 @@ def candidate_of(message: Message | PlanRequest, expires_at: datetime | None) ->
         expires_at=expires_at,
         deliver_immediately=bool(options.get("deliver_immediately")),
         rate_per_minute=options.get("rate_per_minute"),
+        excludes_global_control=excludes_global_control(message.source_kind, options),
     )
+
+
+def excludes_global_control(source_kind: str, options: dict[str, Any]) -> bool:
+    return source_kind in HOLDS_OUT_GLOBAL_CONTROL and bool(options.get(EXCLUDES_GLOBAL_CONTROL))
 
 
 def event_row(message_id: int, kind: str, when: datetime, **data: Any) -> dict[str, Any]:
