@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ class GlobalControlReport(BaseModel):
     rest: GroupRow  # with the comparison, the expected and the incremental revenue
     group: GroupRow
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def incremental_amount(self) -> Decimal | None:
         return self.rest.incremental_amount
