@@ -3,6 +3,7 @@ own reason and volume bucket, and never out of anything else."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.orm import Session
 
 from smartcomm.control_groups.service import global_control_service
@@ -11,8 +12,10 @@ from smartcomm.delivery.schemas import PlanRequest
 from smartcomm.delivery.service import delivery_service
 from smartcomm.mailings.service import mailing_service
 from smartcomm.models import Customer
+from smartcomm.personalization.renderer import renderer
+from tests.campaigns.helpers import active_campaign, buy, campaign_messages, edge, graph, node
 from tests.control_groups.helpers import ACTOR, enable
-from tests.delivery.helpers import email_template
+from tests.delivery.helpers import email_template, make_customer
 from tests.mailings.helpers import customers, hold_dispatch, mailing_messages, make_mailing
 
 
@@ -82,3 +85,26 @@ def test_after_the_group_is_dissolved_its_former_members_are_reached(session: Se
     mailing = make_mailing(session, people)
 
     assert mailing_service.volume(session, mailing.id).buckets["global_control"] == 0
+
+
+@pytest.mark.parametrize(("excludes", "reason"), [(True, "global_control"), (False, None)])
+def test_a_campaign_message_to_a_member_follows_the_campaigns_switch(
+    session: Session, monkeypatch, excludes: bool, reason: str | None
+) -> None:
+    hold_dispatch(monkeypatch)
+    renderer.forget()
+    member = make_customer(session)
+    group_of(session, [member])
+    body = graph(
+        [
+            node("t", "trigger.cheque_issued"),
+            node("e", "action.send_email", template_version_id=email_template(session).id),
+        ],
+        [edge("t", "e")],
+    )
+    campaign = active_campaign(session, body, exclude_global_control=excludes)
+
+    buy(session, member)
+
+    [message] = campaign_messages(session, campaign)
+    assert message.reason == reason
