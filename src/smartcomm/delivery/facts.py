@@ -1,8 +1,11 @@
 """The facts the policy gate judges, loaded for a whole batch of messages in a fixed number of queries.
 
-Other areas add facts without touching the gate's loader: an exclusion list (the global control group)
+Other areas add facts without touching the gate's loader: an exclusion list no communication may pass
 registers `register_exclusion`, a contact condition (double opt-in's confirmed address) registers
 `register_contact_check` for its channel. Each is called once per batch with the batch's customers.
+
+The global control group is not such a list — it holds a member out only of the sends that exclude it —
+so the loader reads its open stays itself, once per batch, when a message of the batch excludes it.
 """
 
 from __future__ import annotations
