@@ -134,3 +134,12 @@ def test_the_profile_shows_the_membership_and_its_history(admin_client: UIClient
     assert page.text.count("data-stay=") == 2
     other = admin_client.get(f"/customers/{ids[2]}")
     assert 'id="global-control-badge"' not in other.text
+
+
+def test_the_report_period_is_chosen_and_a_bad_date_falls_back_to_the_default(
+    admin_client: UIClient, session: Session
+) -> None:
+    chosen = admin_client.get(URL, params={"from": "2026-03-01", "to": "2026-01-01"})
+    assert 'name="from" value="2026-01-01"' in chosen.text and 'name="to" value="2026-03-01"' in chosen.text
+    fallback = admin_client.get(URL, params={"from": "soon", "to": "2026-01-01"})
+    assert fallback.status_code == 200 and 'name="to" value="2026-01-01"' not in fallback.text

@@ -55,11 +55,11 @@ def global_control_page(
     request: Request,
     session: DbSession,
     _: Viewer,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[str | None, Query(alias="from")] = None,
+    date_to: Annotated[str | None, Query(alias="to")] = None,
 ) -> Response:
     """The global control group: its settings, the group now, its draws and its report."""
-    return _page(request, session, {}, _period(request, date_from, date_to))
+    return _page(request, session, {}, _period(request, _day(date_from), _day(date_to)))
 
 
 @router.post("")
@@ -135,6 +135,14 @@ def _period(request: Request, first: date | None = None, last: date | None = Non
     if first is None or last is None:
         return default_period(to_zone(utcnow(), request.state.general.time_zone).date())
     return (first, last) if first <= last else (last, first)
+
+
+def _day(value: str | None) -> date | None:
+    """A day typed in the period form (a value that is no date is ignored: the default period is shown)."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _refused(current: GlobalControlSettings, values: dict[str, Any]) -> FormErrors:
