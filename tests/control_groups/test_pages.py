@@ -50,6 +50,9 @@ def test_saving_turns_measurement_on_draws_the_group_and_is_audited(
 
     assert admin_client.submit(f"{URL}/draw").status_code == 303
     assert history(session)[-1] == ("global_control", "draw")
+    shown = admin_client.get("/settings/history").text
+    for text in ("Global control group", "Drawn", "Effect measurement", "Share of the base, %"):
+        assert text in shown
 
 
 @pytest.mark.parametrize(
