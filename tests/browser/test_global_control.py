@@ -9,10 +9,11 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from smartcomm.kit.db import Database
 from smartcomm.kit.time import utcnow
-from smartcomm.models import Customer
+from smartcomm.models import Customer, GlobalControlMember
 from tests.attribution.helpers import make_receipt
 from tests.browser.conftest import check_layout, sign_in, snapshot
 from tests.control_groups.helpers import make_base
@@ -24,12 +25,14 @@ WORDS = {
         "saved": "Global control group settings saved.",
         "months": "Enter a whole number of months from 1 to 36.",
         "row": "Row 2: no customer has the external id “NOBODY”",
+        "member": "In the global control group since",
     },
     "ru": {
         "title": "Глобальная контрольная группа",
         "saved": "Настройки глобальной контрольной группы сохранены.",
         "months": "Укажите целое число месяцев от 1 до 36.",
         "row": "Строка 2: нет клиента с внешним идентификатором «NOBODY»",
+        "member": "В глобальной контрольной группе с",
     },
 }
 
@@ -86,3 +89,11 @@ def test_an_administrator_turns_measurement_on_and_reads_the_effect(
     expect(page.locator("#file-errors")).to_contain_text(words["row"])
     expect(page.locator('[data-card="members"] [data-value]')).to_have_text("20")
     snapshot(page, f"global-control-upload-error-{language}")
+
+    with live_database.session() as session:
+        open_stays = select(GlobalControlMember.customer_id).where(GlobalControlMember.left_at.is_(None))
+        member = session.scalars(open_stays.limit(1)).one()
+    page.goto(f"/customers/{member}")
+    expect(page.locator("#global-control-badge")).to_contain_text(words["member"])
+    expect(page.locator("#global-control-stays [data-stay]")).to_have_count(1)
+    snapshot(page, f"global-control-profile-{language}")
