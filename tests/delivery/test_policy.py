@@ -238,3 +238,17 @@ def test_warm_up_defers_e_mail_exactly_above_the_days_allowance_until_the_next_p
     assert decide(email, facts(), warming, NOON_MOSCOW) == Send()  # planning (no tally) never defers
     expiring = sms(channel="email", expires_at=next_day - timedelta(minutes=1))
     assert decide(expiring, facts(), warming, NOON_MOSCOW, tally) == Suppress(Reason.EXPIRED)
+
+
+def test_a_global_control_member_is_held_out_after_consent_and_before_the_contact() -> None:
+    holding_out = sms(category_id=3, excludes_global_control=True)
+    member = facts(subscribed=True, in_global_control=True, contact_problem=Reason.LANDLINE, excluded=True)
+    assert decide(holding_out, member, rules(), NOON_MOSCOW) == Suppress(Reason.GLOBAL_CONTROL)
+    unsubscribed = facts(subscribed=False, in_global_control=True)
+    assert decide(holding_out, unsubscribed, rules(), NOON_MOSCOW) == Suppress(Reason.UNSUBSCRIBED_CATEGORY)
+    assert bucket_of(Reason.GLOBAL_CONTROL) == Bucket.GLOBAL_CONTROL
+
+
+def test_a_send_that_does_not_hold_the_group_out_reaches_its_members() -> None:
+    member = facts(in_global_control=True)
+    assert decide(sms(), member, rules(), NOON_MOSCOW) == Send()

@@ -14,6 +14,7 @@ from smartcomm.api.routes import (
     containers,
     customers,
     events,
+    global_control,
     loyalty,
     mailing_reports,
     mailings,
@@ -57,6 +58,7 @@ def build_router() -> APIRouter:
         promocodes,
         polls,
         campaigns,
+        global_control,
         orders,
         loyalty,
     ):

@@ -1,8 +1,11 @@
 """The facts the policy gate judges, loaded for a whole batch of messages in a fixed number of queries.
 
-Other areas add facts without touching the gate's loader: an exclusion list (the global control group)
+Other areas add facts without touching the gate's loader: an exclusion list no communication may pass
 registers `register_exclusion`, a contact condition (double opt-in's confirmed address) registers
 `register_contact_check` for its channel. Each is called once per batch with the batch's customers.
+
+The global control group is not such a list — it holds a member out only of the sends that exclude it —
+so the loader reads its open stays itself, once per batch, when a message of the batch excludes it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from smartcomm.delivery.ledger import ENGAGED_WITHIN, Reason
+from smartcomm.delivery.ledger import (
+    ENGAGED_WITHIN,
+    Reason,
+    holds_out_global_control,
+)
 from smartcomm.delivery.policy import (
     Facts,
     Rules,
@@ -56,6 +63,8 @@ class Addressed(Protocol):
     def category_id(self) -> int | None: ...
     @property
     def recipient(self) -> str | None: ...
+    @property
+    def source_kind(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +128,7 @@ class _Batch:
         self.tokens = repository.valid_push_tokens(ids) if "push" in channels else {}
         self.recent = {channel: self._recent(ids, channel) for channel in channels}
         self.excluded = self._excluded(ids)
+        self.global_control = self._global_control(messages)
         self.problems = {channel: self._problems(ids, channel) for channel in channels}
         self.engaged = self._engaged(ids) if "email" in channels else set()
 
@@ -140,6 +150,19 @@ class _Batch:
         for excluded in _exclusions.values():
             found |= excluded(self.loader.session, ids) if ids else set()
         return found
+
+    def _global_control(self, messages: Sequence[Addressed]) -> set[int]:
+        """The batch's customers in the global control group, looked up only when a message of the batch
+        holds the group out (transactional batches never ask)."""
+        holding_out = sorted(
+            {
+                m.customer_id
+                for m in messages
+                if m.customer_id is not None
+                and holds_out_global_control(m.source_kind, getattr(m, "options", None))
+            }
+        )
+        return self.loader.repository.in_global_control(holding_out) if holding_out else set()
 
     def _problems(self, ids: list[int], channel: str) -> dict[int, str]:
         found: dict[int, str] = {}
@@ -163,6 +186,7 @@ class _Batch:
             subscribed=self._subscribed(customer.id, message),
             contact_problem=problem or self.problems.get(message.channel, {}).get(customer.id),
             excluded=customer.id in self.excluded,
+            in_global_control=customer.id in self.global_control,
             zone=recipient_zone(customer.time_zone, customer.phone, project),
             recent=self.recent.get(message.channel, {}).get(customer.id, 0),
             engaged=customer.id in self.engaged,

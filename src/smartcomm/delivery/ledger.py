@@ -46,6 +46,18 @@ class Source(StrEnum):
 
 # Sources whose content the ledger keeps for the Outbox and the API even outside the sandbox.
 KEEPS_CONTENT = frozenset({Source.TRANSACTIONAL, Source.TEST, Source.CONFIRMATION})
+# Sources that may hold the global control group out (each mailing and campaign has its switch); any other
+# message — transactional, a confirmation, a test — reaches a member as anyone else.
+HOLDS_OUT_GLOBAL_CONTROL = frozenset({Source.MAILING, Source.CAMPAIGN})
+# The message option carrying a mailing's or campaign's "exclude the global control group".
+EXCLUDES_GLOBAL_CONTROL = "exclude_global_control"
+
+
+def holds_out_global_control(source_kind: str, options: dict[str, Any] | None) -> bool:
+    """Whether a message of this source with these options keeps the global control group's members out."""
+    return source_kind in HOLDS_OUT_GLOBAL_CONTROL and bool((options or {}).get(EXCLUDES_GLOBAL_CONTROL))
+
+
 # Sources that are answers to something the customer did: never held back by frequency caps.
 TRANSACTIONAL_SOURCES = frozenset({Source.TRANSACTIONAL, Source.CONFIRMATION, Source.TEST})
 
@@ -69,6 +81,7 @@ class Reason(StrEnum):
     LANDLINE = "landline"
     NO_PUSH_TOKEN = "no_push_token"  # noqa: S105 (a reason, not a secret)
     NOT_CONFIRMED = "not_confirmed"  # double opt-in: the e-mail address is not confirmed yet
+    GLOBAL_CONTROL = "global_control"  # a member of the global control group, the send excludes it
     EXCLUDED = "excluded"
     FREQUENCY_CAP = "frequency_cap"
     EXPIRED = "expired"
@@ -96,6 +109,7 @@ class Bucket(StrEnum):
     UNSUBSCRIBED_CHANNEL = "unsubscribed_channel"
     UNSUBSCRIBED_CATEGORY = "unsubscribed_category"
     BLOCKED_BY_POLICY = "blocked_by_policy"
+    GLOBAL_CONTROL = "global_control"
     NO_PROMOCODE = "no_promocode"
 
 
@@ -107,6 +121,7 @@ BUCKETS: dict[str, Bucket] = {
     Reason.INVALID_ADDRESS: Bucket.ADDRESS_ISSUE,
     Reason.LANDLINE: Bucket.ADDRESS_ISSUE,
     Reason.NO_PUSH_TOKEN: Bucket.ADDRESS_ISSUE,
+    Reason.GLOBAL_CONTROL: Bucket.GLOBAL_CONTROL,
     Reason.EXCLUDED: Bucket.BLOCKED_BY_POLICY,
     Reason.FREQUENCY_CAP: Bucket.BLOCKED_BY_POLICY,
     Reason.NO_PROMOCODE: Bucket.NO_PROMOCODE,

@@ -2,11 +2,18 @@
 right before it is sent.
 
 `decide(message, facts, rules, now)` answers `Send`, `Defer(until, reason)` or `Suppress(reason)`,
-checking in this order: the channel permission, the category subscription, the contact, the
-exclusion lists, the frequency cap, the send-time window in the recipient's local time, the lifetime,
-the IP warm-up allowance, the rate limit. Nothing here reads the database: the caller loads the facts
-of a whole batch at once (`delivery.repository.FactsLoader`), and counts what it lets through
-(`Tally`), so a batch respects the caps, the warm-up allowance and the rate limits as a whole.
+checking in this order: the channel permission, the category subscription, the global control group,
+the contact, the exclusion lists, the frequency cap, the send-time window in the recipient's local
+time, the lifetime, the IP warm-up allowance, the rate limit.
+
+The global control group comes right after consent: a member who has not opted out is held out whatever
+their contact, so the group's bucket counts every reachable member the send excludes — as the control
+group of a mailing is drawn before the contact checks — while those who refused the channel or category
+stay in the consent buckets whether or not the group is on.
+
+Nothing here reads the database: the caller loads the facts of a whole batch at once
+(`delivery.facts.FactsLoader`), and counts what it lets through (`Tally`), so a batch respects the caps,
+the warm-up allowance and the rate limits as a whole.
 """
 
 from __future__ import annotations
@@ -67,6 +74,7 @@ class Candidate:
     expires_at: datetime | None = None
     deliver_immediately: bool = False
     rate_per_minute: int | None = None  # the send's own limit (a mailing's), besides the channel's
+    excludes_global_control: bool = False  # the mailing's or campaign's switch (never for transactional)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,7 @@ class Facts:
     subscribed: bool | None = None
     contact_problem: str | None = None
     excluded: bool = False
+    in_global_control: bool = False  # a member of the global control group now
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     recent: int = 0  # messages handed over to this customer on this channel within the cap period
     engaged: bool = False  # opened or clicked lately (loaded only under IP warm-up)
@@ -202,6 +211,8 @@ def _refusal(message: Candidate, facts: Facts, rules: Rules, tally: Tally | None
         return Reason.UNSUBSCRIBED_CHANNEL
     if message.category_id is not None and facts.subscribed is not True:
         return Reason.UNSUBSCRIBED_CATEGORY
+    if message.excludes_global_control and facts.in_global_control:
+        return Reason.GLOBAL_CONTROL
     if facts.contact_problem is not None and not _asks_to_confirm(message, facts):
         return facts.contact_problem
     if facts.excluded:

@@ -29,6 +29,7 @@ from smartcomm.delivery.ledger import HANDED_OVER, Status
 from smartcomm.kit.bulk import chunked, insert_rows
 from smartcomm.models import (
     Customer,
+    GlobalControlMember,
     MailingCategory,
     Message,
     MessageContent,
@@ -260,6 +261,13 @@ class LedgerRepository:
                 found[row.id] = row
         return found
 
+    def in_global_control(self, customer_ids: Sequence[int]) -> set[int]:
+        """Which of the customers are members of the global control group now (its open stays)."""
+        found: set[int] = set()
+        for among in self.id_conditions(GlobalControlMember.customer_id, customer_ids):
+            found.update(self.session.scalars(open_stays_among(among)))
+        return found
+
     def subscriptions(
         self, customer_ids: Sequence[int], category_ids: Sequence[int]
     ) -> dict[tuple[int, int, str], bool]:
@@ -434,6 +442,12 @@ def _content_upsert(is_postgres: bool) -> Any:
     statement = (postgres_insert if is_postgres else sqlite_insert)(CONTENTS)
     replaced = {name: statement.excluded[name] for name in ("content", "headers", "rendered_at")}
     return statement.on_conflict_do_update(index_elements=["message_id"], set_=replaced)
+
+
+def open_stays_among(among: Any) -> Any:
+    """The customers of a condition on `customer_id` in the global control group now: read through the
+    partial index of the open stays."""
+    return select(GlobalControlMember.customer_id).where(among, GlobalControlMember.left_at.is_(None))
 
 
 def _owned_by(owner: str | None) -> Any:

@@ -27,6 +27,7 @@ from smartcomm.delivery.ledger import (
     Reason,
     Status,
     addressee,
+    holds_out_global_control,
     idempotency_key,
 )
 from smartcomm.delivery.policy import Candidate, Defer, Rules, Suppress, WarmUp, decide
@@ -64,6 +65,7 @@ def candidate_of(message: Message | PlanRequest, expires_at: datetime | None) ->
         expires_at=expires_at,
         deliver_immediately=bool(options.get("deliver_immediately")),
         rate_per_minute=options.get("rate_per_minute"),
+        excludes_global_control=holds_out_global_control(message.source_kind, options),
     )
 
 

@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session
 
 from smartcomm.channels.email.warm_up import WarmUpSettings
 from smartcomm.delivery.facts import FactsLoader
-from smartcomm.delivery.ledger import FINAL, ISSUE_KEY, Bucket, Priority, Source, bucket_of, issue_key_of
+from smartcomm.delivery.ledger import (
+    EXCLUDES_GLOBAL_CONTROL,
+    FINAL,
+    ISSUE_KEY,
+    Bucket,
+    Priority,
+    Source,
+    bucket_of,
+    issue_key_of,
+)
 from smartcomm.delivery.policy import Suppress, decide
 from smartcomm.delivery.schemas import PlanRequest
 from smartcomm.delivery.service import PlanContext, candidate_of, delivery_service
@@ -129,6 +138,8 @@ def _issuing_as_first_round(request: PlanRequest) -> PlanRequest:
 
 def _options(mailing: Mailing, content: Content) -> dict[str, Any]:
     options: dict[str, Any] = {"deliver_immediately": mailing.deliver_immediately}
+    if mailing.exclude_global_control:
+        options[EXCLUDES_GLOBAL_CONTROL] = True
     if mailing.rate_per_minute:
         options["rate_per_minute"] = mailing.rate_per_minute
     if mailing.utm:

@@ -66,6 +66,7 @@ BUCKET_LABELS: dict[str, LazyString] = {
     "unsubscribed_channel": lazy("Unsubscribed from the channel"),
     "unsubscribed_category": lazy("Unsubscribed from the category"),
     "blocked_by_policy": lazy("Blocked by communication policy"),
+    "global_control": lazy("Global control group"),
     "no_promocode": lazy("No promo code left"),
 }
 # Why deferred messages wait, as the report's Volume card says it.

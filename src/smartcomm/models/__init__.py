@@ -15,6 +15,7 @@ from smartcomm.models.catalog import Category, Classifier, Product, Store
 from smartcomm.models.channels import ChannelProvider
 from smartcomm.models.consent import EmailConfirmation, UnsubscribeRecord, WatcherGroup
 from smartcomm.models.containers import Container, ContainerItem, ContainerState
+from smartcomm.models.control_groups import GlobalControlDraw, GlobalControlMember
 from smartcomm.models.customers import Customer, PushToken, Subscription
 from smartcomm.models.data_settings import Dictionary, DictionaryItem, FieldDefinition, MailingCategory
 from smartcomm.models.delivery import Message, MessageContent, MessageEvent, TrackedLink
@@ -73,6 +74,8 @@ __all__ = [
     "EventCheckpoint",
     "EventSource",
     "FieldDefinition",
+    "GlobalControlDraw",
+    "GlobalControlMember",
     "IdempotencyRecord",
     "ImportJob",
     "Journey",

@@ -114,6 +114,13 @@ LABELS: dict[str, LazyString] = {
     "reentry_minutes": lazy("Re-entry"),
     "exit_rules": lazy("Exit rules"),
     "exclude_global_control": lazy("Exclude the global control group"),
+    "enabled": lazy("Effect measurement"),
+    "source": lazy("How the group is formed"),
+    "percent": lazy("Share of the base, %"),
+    "cap": lazy("At most, customers"),
+    "months": lazy("Stay duration, months"),
+    "strata": lazy("Stratify by"),
+    "seed": lazy("Seed"),
 }
 # What "name" means for each kind of record (a person's name elsewhere).
 NAME_LABELS: dict[str, LazyString] = {
@@ -130,6 +137,7 @@ SYSTEM_ACTORS: dict[str, LazyString] = {
     "activity expiration": lazy("activity expiration"),
     "data import": lazy("data import"),
     "audience import": lazy("audience import"),
+    "global control group": lazy("global control group redraw"),
 }
 ROLE_KEYS = {"role"}
 LANGUAGE_KEYS = {"language", "default_language"}

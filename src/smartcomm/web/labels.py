@@ -53,6 +53,9 @@ ACTION_LABELS: dict[str, LazyString] = {
     "activate": lazy("Activated"),
     "suspend": lazy("Suspended"),
     "edit_graph": lazy("Canvas saved"),
+    "draw": lazy("Drawn"),
+    "upload": lazy("Uploaded from a file"),
+    "dissolve": lazy("Dissolved"),
 }
 
 ACTION_CLASSES: dict[str, str] = {
@@ -98,6 +101,7 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "order_batch": lazy("Orders (batch)"),
     "order_status": lazy("Order status"),
     "order_import": lazy("Orders import"),
+    "global_control": lazy("Global control group"),
 }
 
 ACTOR_KIND_LABELS: dict[str, LazyString] = {

@@ -10,6 +10,7 @@ from smartcomm.attribution import tasks as attribution_tasks  # noqa: F401 (regi
 from smartcomm.audiences import tasks as audience_tasks  # noqa: F401 (registers audiences.import)
 from smartcomm.auth import tasks as auth_tasks
 from smartcomm.campaigns import tasks as _campaign_tasks  # noqa: F401 (registers campaigns.*, a periodic look)
+from smartcomm.control_groups import tasks as _control_group_tasks  # noqa: F401 (the periodic redraw)
 from smartcomm.delivery import tasks as delivery_tasks
 from smartcomm.imports import tasks as import_tasks  # noqa: F401 (registers imports.run)
 from smartcomm.intake import tasks as intake_tasks

@@ -107,7 +107,7 @@ def copy_mailing(session: DbSession, principal: Editor, mailing_id: PathId) -> M
 def mailing_volume(session: DbSession, _: Viewer, mailing_id: PathId) -> VolumeOut:
     """The messaging volume if the mailing were sent now: its audience, the control group, and the report
     buckets of the rest (good recipients, address issue, unsubscribed from the channel or the category,
-    blocked by the communication policy)."""
+    the global control group, blocked by the communication policy)."""
     return mailing_service.volume(session, mailing_id)
 
 

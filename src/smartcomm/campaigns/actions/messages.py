@@ -20,7 +20,7 @@ from smartcomm.campaigns.actions.base import Action, Go, Outcome, Step, Stop
 from smartcomm.campaigns.nodes import Settings, register
 from smartcomm.campaigns.repository import CampaignRepository
 from smartcomm.delivery.cascade import plan_cascade
-from smartcomm.delivery.ledger import FINAL, ISSUE_KEY, Priority, Source
+from smartcomm.delivery.ledger import EXCLUDES_GLOBAL_CONTROL, FINAL, ISSUE_KEY, Priority, Source
 from smartcomm.delivery.schemas import PlanRequest
 from smartcomm.delivery.service import delivery_service
 from smartcomm.kit.i18n import lazy
@@ -84,6 +84,8 @@ class _Send(Action):
     def _request(self, step: Step, journey: Journey) -> PlanRequest:
         settings = step.settings
         options: dict[str, Any] = {"deliver_immediately": settings.deliver_immediately}
+        if step.campaign.exclude_global_control:
+            options[EXCLUDES_GLOBAL_CONTROL] = True
         sender = _sender(settings)
         if sender:
             options["sender"] = sender

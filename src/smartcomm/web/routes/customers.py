@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from smartcomm.auth.permissions import Permission
 from smartcomm.auth.principal import Principal
+from smartcomm.control_groups.service import global_control_service
 from smartcomm.customers.profile import ProfilePages, contact_warnings, profile_service
 from smartcomm.customers.repository import ContactBucket
 from smartcomm.customers.schemas import Channel, ChannelPermissions, SubscriptionsIn, SubscriptionValue
@@ -118,6 +119,7 @@ def profile(
     loaded = profile_service.load(session, customer_id, pages, request.state.general.time_zone)
     context = {f.name: getattr(loaded, f.name) for f in fields(loaded)}
     context["tab"] = tab if tab in TABS else "receipts"
+    context["global_control"] = global_control_service.stays(session, customer_id)
     if request.state.general.orders_enabled:  # the optional module's tab
         context["orders"] = customer_orders(session, customer_id)
     return render(request, "customers/profile.html", context)

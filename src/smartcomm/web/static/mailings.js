@@ -8,7 +8,8 @@
   var LETTERS = "ABCDE";
   var BUCKET_COLOURS = {
     good_recipients: "--tblr-green", address_issue: "--tblr-orange", unsubscribed_channel: "--tblr-red",
-    unsubscribed_category: "--tblr-pink", blocked_by_policy: "--tblr-purple", control: "--tblr-azure"
+    unsubscribed_category: "--tblr-pink", blocked_by_policy: "--tblr-purple", global_control: "--tblr-cyan",
+    control: "--tblr-azure"
   };
 
   function formatNumber(value) {

@@ -1,0 +1,1 @@
+"""The global control group: its settings, draws, uploads and the periodic redraw."""
