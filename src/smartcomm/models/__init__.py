@@ -16,6 +16,7 @@ from smartcomm.models.channels import ChannelProvider
 from smartcomm.models.consent import EmailConfirmation, UnsubscribeRecord, WatcherGroup
 from smartcomm.models.containers import Container, ContainerItem, ContainerState
 from smartcomm.models.customers import Customer, PushToken, Subscription
+from smartcomm.models.dashboard import DashboardSnapshot
 from smartcomm.models.data_settings import Dictionary, DictionaryItem, FieldDefinition, MailingCategory
 from smartcomm.models.delivery import Message, MessageContent, MessageEvent, TrackedLink
 from smartcomm.models.domain_events import DomainEvent, EventCheckpoint, WebhookDelivery
@@ -65,6 +66,7 @@ __all__ = [
     "ContainerState",
     "Customer",
     "CustomerRfm",
+    "DashboardSnapshot",
     "Dictionary",
     "DictionaryItem",
     "DomainEvent",

@@ -6,6 +6,7 @@ import threading
 
 from huey import crontab
 
+from smartcomm.analytics import tasks as analytics_tasks
 from smartcomm.attribution import tasks as attribution_tasks  # noqa: F401 (registers attribution.rebuild)
 from smartcomm.audiences import tasks as audience_tasks  # noqa: F401 (registers audiences.import)
 from smartcomm.auth import tasks as auth_tasks
@@ -113,6 +114,12 @@ def purge_idempotency_hourly() -> None:
 @huey.periodic_task(crontab(minute="20"), name="rfm.schedule_hourly")
 def rfm_schedule_hourly() -> None:
     rfm_tasks.schedule.call_local()
+
+
+@huey.periodic_task(crontab(minute="25"), name="analytics.dashboard_hourly")
+def dashboard_schedule_hourly() -> None:
+    # Recomputes the dashboard's periods once the settings' interval (6 hours by default) has passed.
+    analytics_tasks.recompute_on_schedule.call_local()
 
 
 @huey.periodic_task(crontab(minute="*/15"), name="segments.schedule_quarter_hourly")
