@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from smartcomm.customers.repository import CustomerRepository
 from smartcomm.models import AttributedReceipt, Customer, Receipt, RfmCalculation
 from tests.attribution.helpers import make_customer, make_message, make_receipt
 
@@ -66,4 +67,6 @@ def base(session: Session) -> dict[str, Any]:
     calculation(session, utc(2026, 9, 25, 3), best=5, lost=2)  # September's last
     calculation(session, utc(2026, 10, 15, 3), best=8, lost=8, status="failed")  # no figures for October
     calculation(session, utc(2026, 11, 2, 3), best=7, lost=1)
+    # The per-customer aggregates the receipt writer keeps, which the segment conditions read.
+    CustomerRepository(session).refresh_aggregates([person.id for person in people.values()])
     return {"people": people, "receipts": receipts}

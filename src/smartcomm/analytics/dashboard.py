@@ -87,7 +87,7 @@ def custom_period(first: date, last: date, zone: str, today: date) -> Period:
     if first > last:
         raise InvalidInput("The period starts after it ends", [FieldError("from", "after the end")])
     if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
-        raise InvalidInput(f"A period is at most {MAX_MONTHS} months", [FieldError("to", "too long")])
+        raise InvalidInput("A period is at most 36 months", [FieldError("to", "too long")])
     last_day = min(add_months(last, 1) - timedelta(days=1), today)
     if last_day < first:
         raise InvalidInput("The period has not begun yet", [FieldError("from", "in the future")])
