@@ -38,6 +38,18 @@ router = APIRouter(prefix="/dashboard")
 Viewer = Annotated[Principal, Depends(requires(Permission.DASHBOARD_VIEW))]
 Recomputer = Annotated[Principal, Depends(requires(Permission.DASHBOARD_RECOMPUTE))]
 
+# The names of the charts' series and axes, in the interface language.
+CHART_LABELS = {
+    "customers": lazy("Customers"),
+    "revenue": lazy("Revenue"),
+    "best": lazy("Best (R5 F5 M5)"),
+    "lost": lazy("Lost (R1)"),
+    "repeat": lazy("With repeat purchases"),
+    "assisted": lazy("Assisted"),
+    "regular": lazy("Regular"),
+    "receipts": lazy("Receipts"),
+    "amount": lazy("Amount"),
+}
 CHANNEL_LABELS = {"email": lazy("E-mail"), "sms": lazy("SMS"), "viber": lazy("Viber"), "push": lazy("Push")}
 
 
@@ -143,21 +155,12 @@ def _view(data: DashboardData, principal: Principal) -> dict[str, Any]:
 
 def _chart(data: DashboardData, buckets: list[Any], returning: list[Any], months: list[str],
            channels: list[str]) -> dict[str, Any]:  # fmt: skip
-    g = i18n.gettext_
     return {
-        "labels": {
-            "customers": g("Customers"),
-            "revenue": g("Revenue"),
-            "best": g("Best (R5 F5 M5)"),
-            "lost": g("Lost (R1)"),
-            "repeat": g("With repeat purchases"),
-            "assisted": g("Assisted"),
-            "regular": g("Regular"),
-            "receipts": g("Receipts"),
-            "amount": g("Amount"),
-        },
+        "labels": {key: str(label) for key, label in CHART_LABELS.items()},
         "base": {
-            "labels": [str(label) for _b, label, _u in buckets],
+            "labels": [_bucket_tick(b) for b, _l, _u in buckets],
+            "titles": [str(label) for _b, label, _u in buckets],
+            "axis": i18n.gettext_("Months since the last purchase"),
             "counts": [b.customers for b, _l, _u in buckets],
             "kinds": [b.kind for b, _l, _u in buckets],
             "links": [found and found["customers"] for _b, _l, found in buckets],
@@ -176,14 +179,16 @@ def _chart(data: DashboardData, buckets: list[Any], returning: list[Any], months
             "regular_amount": [float(m.regular.amount) for m in data.sales],
             "assisted_receipts": [m.assisted.receipts for m in data.sales],
             "regular_receipts": [m.regular.receipts for m in data.sales],
-            "channels": {
-                str(_channel_label(c)): [
-                    float(m.channels[c].amount) if c in m.channels else 0 for m in data.sales
-                ]
-                for c in channels
-            },
+            "channels": [
+                {"key": c, "label": _channel_label(c), "amounts": _amounts(data, c)} for c in channels
+            ],
         },
     }
+
+
+def _amounts(data: DashboardData, channel: str) -> list[float]:
+    """A channel's assisted sales month by month (0 in the months it sold nothing)."""
+    return [float(m.channels[channel].amount) if channel in m.channels else 0.0 for m in data.sales]
 
 
 def _totals(data: DashboardData) -> dict[str, Any]:
@@ -211,15 +216,23 @@ def _channel_label(channel: str) -> str:
 
 
 def _bucket_label(bucket: Bucket) -> str:
-    g, n = i18n.gettext_, i18n.ngettext
     if bucket.kind == "never":
-        return g("Never bought")
+        return i18n.gettext_("Never bought")
     if bucket.kind == "older":
-        return g("Earlier")
+        return i18n.gettext_("Earlier")
     months = bucket.months or 0
     if months == 0:
-        return g("< 1 month")
-    return n("%(num)s month", "%(num)s months", months) % {"num": months}
+        return i18n.gettext_("Less than a month")
+    return i18n.ngettext("%(num)s month", "%(num)s months", months) % {"num": months}
+
+
+def _bucket_tick(bucket: Bucket) -> str:
+    """A bucket on the histogram's axis: "<1", "1" … "11", "Earlier", "Never"."""
+    if bucket.kind == "never":
+        return i18n.gettext_("Never")
+    if bucket.kind == "older":
+        return i18n.gettext_("Earlier")
+    return str(bucket.months) if bucket.months else "<1"
 
 
 def _rules(*conditions: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@
   "use strict";
 
   var BLUE = "#206bc4", GREEN = "#2fb344", RED = "#d63939", GREY = "#c8d1dc", AZURE = "#4299e1";
-  var CHANNEL_COLOURS = ["#206bc4", "#2fb344", "#ae3ec9", "#f59f00", "#17a2b8"];
+  // The channels' colours, as the swatches of the channel table (dashboard.css) show them.
+  var CHANNEL_COLOURS = { email: "#206bc4", sms: "#2fb344", viber: "#ae3ec9", push: "#f59f00" };
   var language = document.documentElement.lang || "en";
   var number = new Intl.NumberFormat(language);
   var compact = new Intl.NumberFormat(language, { notation: "compact", maximumFractionDigits: 1 });
@@ -49,7 +50,12 @@
 
   function drawBase(data) {
     var colours = data.base.kinds.map(function (kind) { return kind === "months" ? BLUE : GREY; });
-    var options = base(Object.assign({ plugins: { legend: { display: false } } }, opener(data.base.links)));
+    var options = base(opener(data.base.links));
+    options.plugins.legend = { display: false };
+    options.scales.x.ticks.autoSkip = false;
+    options.scales.x.title = { display: true, text: data.base.axis, color: "#667382" };
+    // The tooltip names the bucket in full ("3 months"); the axis keeps it short.
+    options.plugins.tooltip.callbacks.title = function (items) { return data.base.titles[items[0].dataIndex]; };
     draw("chart-base", {
       type: "bar",
       data: { labels: data.base.labels, datasets: [{ label: data.labels.customers, data: data.base.counts, backgroundColor: colours, borderRadius: 4 }] },
@@ -89,7 +95,8 @@
   }
 
   function line(label, values, colour, fill) {
-    return { label: label, data: values, borderColor: colour, backgroundColor: colour + "22", tension: 0.3, spanGaps: true, fill: fill, pointRadius: 3 };
+    // Monotone curves never swing past the data (a share below 0 %, a count below the lowest month).
+    return { label: label, data: values, borderColor: colour, backgroundColor: colour + "22", cubicInterpolationMode: "monotone", spanGaps: true, fill: fill, pointRadius: 3 };
   }
 
   function drawRfm(data) {
@@ -114,8 +121,8 @@
 
   function salesDatasets(data, measure) {
     if (measure === "channels") {
-      return Object.keys(data.sales.channels).map(function (name, index) {
-        return { label: name, data: data.sales.channels[name], backgroundColor: CHANNEL_COLOURS[index % CHANNEL_COLOURS.length], borderRadius: 3 };
+      return data.sales.channels.map(function (channel) {
+        return { label: channel.label, data: channel.amounts, backgroundColor: CHANNEL_COLOURS[channel.key] || GREY, borderRadius: 3 };
       });
     }
     return [
