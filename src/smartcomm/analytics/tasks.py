@@ -15,11 +15,12 @@ def recompute_dashboard(period_key: str | None = None) -> str:
 
 
 @huey.task(name="analytics.dashboard_schedule")
-def recompute_on_schedule() -> list[str]:
-    """Recompute the preset periods when the last run is older than the settings' interval, each period in
-    a transaction of its own; returns the keys recomputed."""
+def recompute_on_schedule(force: bool = False) -> list[str]:
+    """Recompute the preset periods when the last run is older than the settings' interval (or `force`:
+    new data arrived in bulk), each period in a transaction of its own; returns the keys recomputed."""
     with session_scope(read_only=True) as session:
-        keys = dashboard_service.scheduled_keys(session) if dashboard_service.due(session) else []
+        due = force or dashboard_service.due(session)
+        keys = dashboard_service.scheduled_keys(session) if due else []
     for key in keys:
         recompute_dashboard.call_local(key)
     return keys

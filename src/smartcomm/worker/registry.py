@@ -61,6 +61,20 @@ def dispatch_at_startup() -> None:
     loyalty_tasks.deliver_requests()
 
 
+_dashboard_checked_at_startup = threading.Event()
+
+
+@huey.on_startup()
+def dashboard_at_startup() -> None:
+    """When a worker starts: a dashboard never computed, or not for longer than its interval (a worker
+    stopped overnight), is queued at once rather than at the next hourly look."""
+    with _startup_lock:
+        if _dashboard_checked_at_startup.is_set():
+            return
+        _dashboard_checked_at_startup.set()
+    analytics_tasks.recompute_on_schedule()
+
+
 @huey.periodic_task(crontab(), name="events.dispatch_every_minute")
 def dispatch_events_every_minute() -> None:
     # The outbox's safety net: events whose dispatch was never queued (a process killed between its commit
