@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +15,7 @@ import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smartcomm.analytics.tasks import recompute_dashboard
+from smartcomm.analytics.tasks import recompute_dashboard, recompute_on_schedule
 from smartcomm.models import DashboardSnapshot
 from tests.analytics.fixtures import NOW, base
 from tests.conftest import UIClient
@@ -168,3 +169,31 @@ def test_only_the_analytics_package_writes_the_snapshot() -> None:
         str(path.relative_to(SOURCE)) for path in SOURCE.rglob("*.py") if WRITES.search(path.read_text())
     )
     assert users == ["analytics/dashboard.py", "analytics/dashboard_repository.py"]
+
+
+def test_a_snapshot_of_an_older_shape_reads_as_not_computed(
+    client: UIClient, session: Session, now: None
+) -> None:
+    computed(session, "last-12")
+    stored = session.scalar(select(DashboardSnapshot))
+    assert stored is not None
+    stored.data = {"period_key": "last-12"}  # what an older version might have stored
+    session.commit()
+    page = signed_in(client, session, "analyst").get("/dashboard")
+    assert page.status_code == 200 and 'id="dashboard-empty"' in page.text
+
+
+def test_the_schedule_recomputes_the_preset_periods_once_the_interval_has_passed(session: Session) -> None:
+    base(session)
+    session.commit()
+    presets = ["last-3", "last-6", "last-12", "last-24"]
+    with time_machine.travel(NOW, tick=False):
+        assert recompute_on_schedule.call_local() == presets  # never computed
+        assert recompute_on_schedule.call_local() == []
+        assert recompute_on_schedule.call_local(True) == presets  # new data in bulk (the demo)
+    # Every 6 hours by default; the hourly look allows itself five minutes' slack.
+    with time_machine.travel(NOW + timedelta(hours=5, minutes=54), tick=False):
+        assert recompute_on_schedule.call_local() == []
+    with time_machine.travel(NOW + timedelta(hours=5, minutes=56), tick=False):
+        assert recompute_on_schedule.call_local() == presets
+    assert snapshots(session) == 4

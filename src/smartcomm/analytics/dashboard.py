@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from smartcomm.analytics.dashboard_repository import ChannelSales, DashboardRepository
@@ -296,6 +296,16 @@ class DashboardService:
 
     def data(self, snapshot: DashboardSnapshot) -> DashboardData:
         return DashboardData.model_validate(snapshot.data)
+
+    def readable(self, snapshot: DashboardSnapshot | None) -> DashboardData | None:
+        """The snapshot's figures, or None when it was stored in a shape this version no longer reads (the
+        next recomputation replaces it)."""
+        if snapshot is None:
+            return None
+        try:
+            return self.data(snapshot)
+        except ValidationError:
+            return None
 
     def recompute(
         self, session: Session, key: str | None = None, now: datetime | None = None

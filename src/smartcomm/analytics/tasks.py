@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from smartcomm.analytics.dashboard import dashboard_service
 from smartcomm.kit.db import session_scope
 from smartcomm.kit.jobs import huey
 
 
 @huey.task(name="analytics.dashboard")
-def recompute_dashboard(period_key: str | None = None) -> str:
-    """Recompute one period's dashboard (the default one when None); returns the period's key."""
-    with session_scope() as session:
-        return dashboard_service.recompute(session, period_key).period_key
+def recompute_dashboard(period_key: str | None = None) -> str | None:
+    """Recompute one period's dashboard (the default one when None); returns the period's key, or None
+    when a recomputation of the same period running at the same time stored its figures first."""
+    try:
+        with session_scope() as session:
+            return dashboard_service.recompute(session, period_key).period_key
+    except IntegrityError:
+        return None  # the other run's figures are just as fresh
 
 
 @huey.task(name="analytics.dashboard_schedule")
@@ -21,6 +27,4 @@ def recompute_on_schedule(force: bool = False) -> list[str]:
     with session_scope(read_only=True) as session:
         due = force or dashboard_service.due(session)
         keys = dashboard_service.scheduled_keys(session) if due else []
-    for key in keys:
-        recompute_dashboard.call_local(key)
-    return keys
+    return [key for key in keys if recompute_dashboard.call_local(key)]

@@ -70,7 +70,7 @@ def dashboard(
         flash(request, error.message, "danger")
         return redirect(request, "/dashboard")
     snapshot = dashboard_service.snapshot(session, chosen.key)
-    data = dashboard_service.data(snapshot) if snapshot else None
+    data = dashboard_service.readable(snapshot)
     context = {
         "period": chosen,
         "presets": [f"{ROLLING}{months}" for months in PRESET_MONTHS],
