@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+import sys
+import types
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session
 
-from smartcomm.analytics.dashboard import DashboardData, compute, dashboard_service, parse_period
+from smartcomm.analytics.dashboard import (
+    GLOBAL_CONTROL_MODULE,
+    DashboardData,
+    compute,
+    dashboard_service,
+    parse_period,
+)
 from smartcomm.kit.errors import InvalidInput
 from tests.analytics.fixtures import NOW, base
 
@@ -109,3 +117,21 @@ def test_the_snapshot_round_trips_and_replaces_the_previous_one(session: Session
     assert dashboard_service.snapshot(session, "last-3") is again and first is not again
     data = dashboard_service.data(again)
     assert data.returning.revenue == Decimal("250.00") and data.sales[2].channels["sms"].receipts == 1
+
+
+def test_the_global_control_group_block_takes_the_figures_of_its_module(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once `smartcomm.analytics.global_control` exists, its effect over the period fills the block."""
+    asked: list[tuple[datetime, datetime]] = []
+
+    def global_control_effect(_session: Session, start: datetime, end: datetime) -> dict[str, object]:
+        asked.append((start, end))
+        return {"control_customers": 120, "uplift": "4.2 %"}
+
+    module = types.ModuleType(GLOBAL_CONTROL_MODULE)
+    module.global_control_effect = global_control_effect  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, GLOBAL_CONTROL_MODULE, module)
+    period = parse_period("last-3", ZONE, TODAY)
+    assert compute(session, period).control == {"control_customers": 120, "uplift": "4.2 %"}
+    assert asked == [(period.start, period.end)]

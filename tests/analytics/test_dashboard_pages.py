@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+import sys
+import types
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from smartcomm.analytics.dashboard import GLOBAL_CONTROL_MODULE
 from smartcomm.analytics.tasks import recompute_dashboard, recompute_on_schedule
 from smartcomm.models import DashboardSnapshot
 from tests.analytics.fixtures import NOW, base
@@ -197,3 +200,15 @@ def test_the_schedule_recomputes_the_preset_periods_once_the_interval_has_passed
     with time_machine.travel(NOW + timedelta(hours=5, minutes=56), tick=False):
         assert recompute_on_schedule.call_local() == presets
     assert snapshots(session) == 4
+
+
+def test_the_global_control_group_block_shows_its_figures_once_there(
+    client: UIClient, session: Session, now: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = types.ModuleType(GLOBAL_CONTROL_MODULE)
+    module.global_control_effect = lambda *_args: {"control_customers": 120}  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, GLOBAL_CONTROL_MODULE, module)
+    computed(session)
+    page = signed_in(client, session, "analyst").get("/dashboard?period=last-3").text
+    assert "data-control" in page and "Control customers" in page and ">120<" in page
+    assert "Global control group not enabled" not in page
