@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from smartcomm.analytics.dashboard import (
     PRESET_MONTHS,
     ROLLING,
+    ZERO,
     Bucket,
     DashboardData,
     Period,
@@ -193,8 +194,8 @@ def _amounts(data: DashboardData, channel: str) -> list[float]:
 
 def _totals(data: DashboardData) -> dict[str, Any]:
     """The headline figures over the cards."""
-    assisted = sum((m.assisted.amount for m in data.sales), start=data.returning.revenue * 0)
-    regular = sum((m.regular.amount for m in data.sales), start=data.returning.revenue * 0)
+    assisted = sum((m.assisted.amount for m in data.sales), start=ZERO)
+    regular = sum((m.regular.amount for m in data.sales), start=ZERO)
     revenue = assisted + regular
     buyers = data.returning.customers + data.one_time.customers
     return {
