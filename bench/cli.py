@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bench import (
+    a1_dashboard,
     c1_campaigns,
     d1_import,
     http_intake,
@@ -34,12 +35,14 @@ from bench.tiers import TIERS
 from bench.workcopy import work_copy
 from smartcomm.cli.demo import ProgressBars, progress_bars
 
-FIGURES = ("D1", "D2", "D3", "S1", "S2", "S3", "S4", "T1", "T2", "W1", "M1", "M2", "C1", "C2")
+FIGURES = ("D1", "D2", "D3", "S1", "S2", "S3", "S4", "A1", "T1", "T2", "W1", "M1", "M2", "C1", "C2")
 # The S figures share one working copy per backend, measured in this order (see bench/workcopy.py).
 ON_WORK_COPY = {
     "S1": s1_rfm.measure,
     "S2": s2_preview.measure,
     "S3": s3_build.measure,
+    # Reads what S1–S3 leave and stores only its own snapshots; before S4 adds receipts.
+    "A1": a1_dashboard.measure,
     "S4": s4_receipt.measure,
 }
 BACKENDS = {"sqlite": ("sqlite",), "postgres": ("postgres",), "both": ("sqlite", "postgres")}

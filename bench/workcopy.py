@@ -30,8 +30,14 @@ from smartcomm.kit.db import Database, create_db_engine, session_scope, set_data
 # What the references read, as (query on the product's database, DuckDB column types).
 EXPORTS: dict[str, tuple[str, dict[str, str]]] = {
     "receipts": (
-        "SELECT customer_id, purchased_at, status, total FROM receipts",
-        {"customer_id": "BIGINT", "purchased_at": "TIMESTAMP", "status": "VARCHAR", "total": "BIGINT"},
+        "SELECT id, customer_id, purchased_at, status, total FROM receipts",
+        {
+            "id": "BIGINT",
+            "customer_id": "BIGINT",
+            "purchased_at": "TIMESTAMP",
+            "status": "VARCHAR",
+            "total": "BIGINT",
+        },
     ),
     "customers": (
         "SELECT id, gender, allow_email FROM customers",
@@ -40,7 +46,7 @@ EXPORTS: dict[str, tuple[str, dict[str, str]]] = {
 }
 # PostgreSQL writes instants as naive UTC text, the form SQLite stores and DuckDB reads as TIMESTAMP.
 PG_EXPORTS = {
-    "receipts": "SELECT customer_id, purchased_at AT TIME ZONE 'UTC', status, total FROM receipts",
+    "receipts": "SELECT id, customer_id, purchased_at AT TIME ZONE 'UTC', status, total FROM receipts",
     "customers": "SELECT id, gender, allow_email::int FROM customers",
 }
 
@@ -85,6 +91,16 @@ class WorkCopy:
             self._duck = _load_duckdb(self)
         return self._duck
 
+    def duckdb_table(
+        self, name: str, statement: str, columns: dict[str, str], postgres: str | None = None
+    ) -> int:
+        """Load one more table of this copy into its DuckDB (a figure's own reference rows); its rows."""
+        connection = self.duckdb()
+        if name not in self.loaded:
+            exported = postgres if postgres and self.backend == "postgres" else statement
+            _load_table(self, connection, name, exported, columns)
+        return self.loaded[name]
+
     def close(self) -> None:
         if self._duck is not None:
             self._duck.close()
@@ -115,19 +131,30 @@ def _load_duckdb(copy: WorkCopy) -> Any:
 
     connection = duckdb.connect(":memory:")
     for name, (statement, columns) in EXPORTS.items():
-        path = copy.run.workdir / f"duck-{copy.backend}-{name}.csv"
-        rows = _export(copy, PG_EXPORTS[name] if copy.backend == "postgres" else statement, path)
-        types = ", ".join(f"'{column}': '{kind}'" for column, kind in columns.items())
+        _load_table(
+            copy, connection, name, PG_EXPORTS[name] if copy.backend == "postgres" else statement, columns
+        )
+    return connection
+
+
+def _load_table(copy: WorkCopy, connection: Any, name: str, statement: str, columns: dict[str, str]) -> None:
+    """Export the rows of `statement` from the copy and read them into DuckDB's table `name`."""
+    path = copy.run.workdir / f"duck-{copy.backend}-{name}.csv"
+    rows = _export(copy, statement, path)
+    types = ", ".join(f"'{column}': '{kind}'" for column, kind in columns.items())
+    if rows:
         connection.execute(
             f"CREATE TABLE {name} AS SELECT * FROM read_csv('{path}', header = false, "
             f"columns = {{{types}}}, nullstr = '')"
         )
-        loaded = connection.execute(f"SELECT count(*) FROM {name}").fetchone()
-        if loaded is None or loaded[0] != rows:
-            raise RuntimeError(f"DuckDB read {loaded} rows of {name}, {rows} exported")
-        copy.loaded[name] = rows
-        path.unlink()
-    return connection
+    else:  # DuckDB cannot sniff an empty file
+        definition = ", ".join(f"{column} {kind}" for column, kind in columns.items())
+        connection.execute(f"CREATE TABLE {name} ({definition})")
+    loaded = connection.execute(f"SELECT count(*) FROM {name}").fetchone()
+    if loaded is None or loaded[0] != rows:
+        raise RuntimeError(f"DuckDB read {loaded} rows of {name}, {rows} exported")
+    copy.loaded[name] = rows
+    path.unlink()
 
 
 def _export(copy: WorkCopy, statement: str, path: Path) -> int:

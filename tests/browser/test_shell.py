@@ -12,6 +12,7 @@ from tests.browser.conftest import check_layout, sign_in, sign_out, snapshot
 # What each role finds in the menu (sections in the product's order).
 MENUS = {
     "administrator": [
+        "Summary",
         "Customers",
         "Campaigns",
         "Mass messaging",
@@ -22,6 +23,7 @@ MENUS = {
         "Settings",
     ],
     "senior_marketer": [
+        "Summary",
         "Customers",
         "Campaigns",
         "Mass messaging",
@@ -30,8 +32,26 @@ MENUS = {
         "Messages",
         "Templates",
     ],
-    "marketer": ["Customers", "Campaigns", "Mass messaging", "Promo codes", "Polls", "Messages", "Templates"],
-    "analyst": ["Customers", "Campaigns", "Mass messaging", "Promo codes", "Polls", "Messages", "Templates"],
+    "marketer": [
+        "Summary",
+        "Customers",
+        "Campaigns",
+        "Mass messaging",
+        "Promo codes",
+        "Polls",
+        "Messages",
+        "Templates",
+    ],
+    "analyst": [
+        "Summary",
+        "Customers",
+        "Campaigns",
+        "Mass messaging",
+        "Promo codes",
+        "Polls",
+        "Messages",
+        "Templates",
+    ],
     "designer": ["Templates", "Settings"],
     "operator": ["Customers", "Messages"],
 }

@@ -12,6 +12,7 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartcomm.analytics.dashboard import dashboard_service
 from smartcomm.audit.actor import Actor
 from smartcomm.channels.base import EmailContent, PushContent, SmsContent, ViberContent
 from smartcomm.delivery.ledger import FINAL, PROGRESS, Source, Status
@@ -192,3 +193,13 @@ def test_running_the_starters_again_makes_nothing_twice(session: Session, starte
     session.commit()
     assert again == started
     assert [count(session, model) for model in models] == before
+
+
+def test_the_dashboard_is_computed_from_the_demo_base(session: Session, started: Starters) -> None:
+    snapshot = dashboard_service.snapshot(session, "last-12")
+    assert snapshot is not None
+    data = dashboard_service.data(snapshot)
+    assert data.customers == 150
+    assert data.returning.customers > 0 and data.one_time.customers > 0
+    assert sum(month.regular.receipts + month.assisted.receipts for month in data.sales) > 0
+    assert any(month.best is not None for month in data.rfm)  # the first RFM calculation

@@ -16,7 +16,7 @@ def test_sign_in_lands_on_the_first_page_of_the_role(client: UIClient, session: 
     user, password = make_user(session, role="administrator")
     client.sign_in(user.email, password)
 
-    assert client.get("/").headers["location"] == "/customers"
+    assert client.get("/").headers["location"] == "/dashboard"
     session.refresh(user)
     assert user.last_login_at is not None
     last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()

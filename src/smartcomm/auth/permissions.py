@@ -39,6 +39,9 @@ ROLE_LABELS: dict[Role, LazyString] = {
 class Permission(StrEnum):
     # Every signed-in staff user: own account page.
     ACCOUNT = "account"
+    # The Summary dashboard, and asking for its recomputation (analysis only: nothing else changes).
+    DASHBOARD_VIEW = "dashboard.view"
+    DASHBOARD_RECOMPUTE = "dashboard.recompute"
     CUSTOMERS_VIEW = "customers.view"
     CUSTOMERS_EDIT_CONTACTS = "customers.edit_contacts"
     CUSTOMERS_IMPORT = "customers.import"
@@ -89,6 +92,8 @@ class Permission(StrEnum):
 _MARKETER = frozenset(
     {
         Permission.ACCOUNT,
+        Permission.DASHBOARD_VIEW,
+        Permission.DASHBOARD_RECOMPUTE,
         Permission.CUSTOMERS_VIEW,
         Permission.CUSTOMERS_EXPORT,
         Permission.SEGMENTS_VIEW,
@@ -119,6 +124,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset(
         {
             Permission.ACCOUNT,
+            Permission.DASHBOARD_VIEW,
+            Permission.DASHBOARD_RECOMPUTE,
             Permission.CUSTOMERS_VIEW,
             Permission.CUSTOMERS_EXPORT,
             Permission.SEGMENTS_VIEW,

@@ -1,6 +1,7 @@
 """What a new installation shows on its first start: a few example segments, a first RFM calculation,
 example templates of every channel, a few sample messages in the Outbox, three months of mailings
-(`demo.communications`) and the trigger campaigns with their past (`demo.communications.campaigns`).
+(`demo.communications`) and the trigger campaigns with their past (`demo.communications.campaigns`);
+then the Summary dashboard is computed from all of it by the worker.
 
 Without them the Segments, RFM, Templates and Outbox pages of a fresh demo would be empty until someone
 made something. They belong to the demo retailer, a Russian chain, and are named in Russian like its
@@ -20,6 +21,7 @@ from smartcomm.demo.communications import add_communications
 from smartcomm.demo.communications.campaigns import add_campaigns
 from smartcomm.demo.example_templates import add_example_templates
 from smartcomm.demo.sample_messages import send_sample_messages
+from smartcomm.kit.jobs import queue_after_commit
 from smartcomm.rfm.service import rfm_service
 from smartcomm.segments.repository import SegmentRepository
 from smartcomm.segments.rules import SegmentRules
@@ -89,7 +91,8 @@ class Starters:
 def add_starters(session: Session, actor: Actor) -> Starters:
     """Create what is missing of the example segments (the worker builds them), the first RFM calculation
     and the example templates, send the sample messages (the worker dispatches them after the commit),
-    and make the history of communication of the last three months and the trigger campaigns."""
+    and make the history of communication of the last three months and the trigger campaigns; once that is
+    committed, the worker computes the Summary dashboard, the first page users see."""
     segments = add_example_segments(session, actor)
     if rfm_service.last_attempt(session) is None:
         rfm_service.run(session, "demo")
@@ -97,6 +100,7 @@ def add_starters(session: Session, actor: Actor) -> Starters:
     messages = send_sample_messages(session, actor, templates)
     mailings = add_communications(session, actor)
     campaigns = add_campaigns(session, actor)
+    queue_after_commit(session, "analytics.dashboard_schedule", True)
     return Starters(
         segments=segments,
         templates=len(templates),

@@ -17,6 +17,7 @@ from smartcomm.models.consent import EmailConfirmation, UnsubscribeRecord, Watch
 from smartcomm.models.containers import Container, ContainerItem, ContainerState
 from smartcomm.models.control_groups import GlobalControlDraw, GlobalControlMember
 from smartcomm.models.customers import Customer, PushToken, Subscription
+from smartcomm.models.dashboard import DashboardSnapshot
 from smartcomm.models.data_settings import Dictionary, DictionaryItem, FieldDefinition, MailingCategory
 from smartcomm.models.delivery import Message, MessageContent, MessageEvent, TrackedLink
 from smartcomm.models.domain_events import DomainEvent, EventCheckpoint, WebhookDelivery
@@ -66,6 +67,7 @@ __all__ = [
     "ContainerState",
     "Customer",
     "CustomerRfm",
+    "DashboardSnapshot",
     "Dictionary",
     "DictionaryItem",
     "DomainEvent",

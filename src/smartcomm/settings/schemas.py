@@ -207,3 +207,12 @@ class DeliverySettings(SettingsGroup):
         if length < MIN_WINDOW_MINUTES:
             raise ValueError("the window must be at least an hour long")
         return value
+
+
+class DashboardSettings(SettingsGroup):
+    prefix: ClassVar[str] = "dashboard"
+
+    # The period the Summary dashboard opens with (the reference's "usually 1 year").
+    analysis_months: int = Field(default=12, ge=1, le=36)
+    # The worker recomputes every stored period this often (the reference's "4 times per 24 hours").
+    recompute_hours: int = Field(default=6, ge=1, le=168)

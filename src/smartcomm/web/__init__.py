@@ -15,6 +15,7 @@ from smartcomm.web.routes import (
     contact_quality,
     customer_loyalty,
     customers,
+    dashboard,
     data_settings,
     deliverability,
     design,
@@ -47,6 +48,7 @@ def build_router() -> APIRouter:
     modules = (
         auth,
         account,
+        dashboard,
         contact_quality,  # before customers: /customers/{customer_id} would take its address
         customers,
         customer_loyalty,

@@ -46,6 +46,13 @@ class VisibleSection:
 
 
 MENU: tuple[MenuSection, ...] = (
+    # First: where the roles that analyse the base land after signing in.
+    MenuSection(
+        "dashboard",
+        lazy("Summary"),
+        "ti-layout-dashboard",
+        (MenuItem(lazy("Summary dashboard"), "/dashboard", Permission.DASHBOARD_VIEW),),
+    ),
     MenuSection(
         "customers",
         lazy("Customers"),

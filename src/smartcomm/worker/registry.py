@@ -6,6 +6,7 @@ import threading
 
 from huey import crontab
 
+from smartcomm.analytics import tasks as analytics_tasks
 from smartcomm.attribution import tasks as attribution_tasks  # noqa: F401 (registers attribution.rebuild)
 from smartcomm.audiences import tasks as audience_tasks  # noqa: F401 (registers audiences.import)
 from smartcomm.auth import tasks as auth_tasks
@@ -61,6 +62,20 @@ def dispatch_at_startup() -> None:
     loyalty_tasks.deliver_requests()
 
 
+_dashboard_checked_at_startup = threading.Event()
+
+
+@huey.on_startup()
+def dashboard_at_startup() -> None:
+    """When a worker starts: a dashboard never computed, or not for longer than its interval (a worker
+    stopped overnight), is queued at once rather than at the next hourly look."""
+    with _startup_lock:
+        if _dashboard_checked_at_startup.is_set():
+            return
+        _dashboard_checked_at_startup.set()
+    analytics_tasks.recompute_on_schedule()
+
+
 @huey.periodic_task(crontab(), name="events.dispatch_every_minute")
 def dispatch_events_every_minute() -> None:
     # The outbox's safety net: events whose dispatch was never queued (a process killed between its commit
@@ -114,6 +129,12 @@ def purge_idempotency_hourly() -> None:
 @huey.periodic_task(crontab(minute="20"), name="rfm.schedule_hourly")
 def rfm_schedule_hourly() -> None:
     rfm_tasks.schedule.call_local()
+
+
+@huey.periodic_task(crontab(minute="25"), name="analytics.dashboard_hourly")
+def dashboard_schedule_hourly() -> None:
+    # Recomputes the dashboard's periods once the settings' interval (6 hours by default) has passed.
+    analytics_tasks.recompute_on_schedule.call_local()
 
 
 @huey.periodic_task(crontab(minute="*/15"), name="segments.schedule_quarter_hourly")
