@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "2026_12_07_dashboard"
-down_revision = "2026_12_06_campaigns"
+down_revision = "2026_12_07_global_control"
 branch_labels = None
 depends_on = None
 
