@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
+from smartcomm.audiences import service as audiences_service_module
 from smartcomm.audiences.importer import audience_import_service
 from smartcomm.audiences.schemas import AudienceIn, IdType, ImportMode, ImportRequest, MembersIn
 from smartcomm.audiences.service import audience_service
@@ -154,6 +155,26 @@ def test_customers_added_to_or_removed_from_an_audience(session: Session) -> Non
     assert context_of(session, removed)["change"] == "removed"
     hand_over_again(session, "audience.changed", after=before)
     assert (entered(session, added), entered(session, removed)) == ([anna.id, boris.id], [boris.id])
+
+
+def test_a_change_larger_than_an_events_list_enters_every_customer(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change of more customers than one event lists (5,000; here 2) is published in parts."""
+    monkeypatch.setattr(audiences_service_module, "CUSTOMER_IDS_LIMIT", 2)
+    people = [make_customer(session) for _ in range(5)]
+    audience = audience_service.create(session, ACTOR, AudienceIn(name="Big list"))
+    session.commit()
+    added = campaign_on(session, "trigger.audience_changed", audience_id=audience.id)
+    before = mark(session)
+
+    everyone = MembersIn(customer_ids=[person.id for person in people])
+    audience_service.add_members(session, ACTOR, audience.id, everyone)
+    session.commit()
+
+    assert entered(session, added) == sorted(person.id for person in people)
+    parts = [e.payload["added"] for e in published(session, "audience.changed", after=before)]
+    assert sorted(len(part) for part in parts) == [1, 2, 2]
 
 
 def test_an_audience_import_enters_the_customers_it_added(session: Session) -> None:

@@ -6,8 +6,9 @@ that changed a segment publishes one `segment.changed` naming the ids of the str
 trigger reads (one query per segment and batch, through the index on segment and id). Each stream row enters
 its customer once: a few hundred rows are read and entered one by one, a larger stretch (a segment's
 first build, 300,000 new members) with one INSERT … SELECT. Audiences publish `audience.changed` with the
-customers added and removed by an import, the API, the back office or a campaign; each such event enters
-each of its customers once. A change too large to list its customers (`many_customers`) enters nobody.
+customers added and removed by an import, the API, the back office or a campaign (a large change in parts
+of at most 5,000 customers); each such event enters each of its customers once. An event that does not
+list its customers (`many_customers`, written before changes were published in parts) enters nobody.
 """
 
 from __future__ import annotations
