@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import sys
-import types
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session
 
 from smartcomm.analytics.dashboard import (
-    GLOBAL_CONTROL_MODULE,
     DashboardData,
     compute,
     dashboard_service,
     parse_period,
 )
+from smartcomm.analytics.global_control import report_between
+from smartcomm.control_groups.service import global_control_service
 from smartcomm.kit.errors import InvalidInput
+from smartcomm.models import Customer
 from tests.analytics.fixtures import NOW, base
+from tests.attribution.helpers import make_receipt
+from tests.control_groups.helpers import ACTOR, enable, make_base
 
 ZONE = "Europe/Moscow"  # the default project time zone
 TODAY = date(2026, 11, 20)
@@ -119,19 +121,50 @@ def test_the_snapshot_round_trips_and_replaces_the_previous_one(session: Session
     assert data.returning.revenue == Decimal("250.00") and data.sales[2].channels["sms"].receipts == 1
 
 
-def test_the_global_control_group_block_takes_the_figures_of_its_module(
-    session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Once `smartcomm.analytics.global_control` exists, its effect over the period fills the block."""
-    asked: list[tuple[datetime, datetime]] = []
+def global_control_group(session: Session) -> None:
+    """Ten customers, four of them (G-1…G-4) in the global control group since before the period; in the
+    period the group's G-1 and G-2 buy (3 receipts, 180.00), the rest's G-5, G-6 and G-7 (4 receipts,
+    460.00); a cancelled receipt and one after the period count for nobody."""
+    ids = make_base(session, 10)
+    people = [session.get(Customer, i) for i in ids]
+    drawn = NOW - timedelta(days=200)
+    enable(session, source="file", now=drawn)
+    global_control_service.upload(session, ACTOR, "g.csv", b"G-1\nG-2\nG-3\nG-4\n", now=drawn)
+    inside = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
+    for person, total in ((0, "100.00"), (0, "50.00"), (1, "30.00")):
+        make_receipt(session, people[person], inside, total)
+    for person, total in ((4, "200.00"), (5, "100.00"), (5, "100.00"), (6, "60.00")):
+        make_receipt(session, people[person], inside, total)
+    make_receipt(session, people[7], inside, "500.00", status="cancelled")
+    make_receipt(session, people[8], datetime(2026, 11, 25, tzinfo=UTC), "1000.00")  # after today
 
-    def global_control_effect(_session: Session, start: datetime, end: datetime) -> dict[str, object]:
-        asked.append((start, end))
-        return {"control_customers": 120, "uplift": "4.2 %"}
 
-    module = types.ModuleType(GLOBAL_CONTROL_MODULE)
-    module.global_control_effect = global_control_effect  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, GLOBAL_CONTROL_MODULE, module)
+def test_the_global_control_group_block_is_the_groups_report_over_the_period(session: Session) -> None:
+    global_control_group(session)
     period = parse_period("last-3", ZONE, TODAY)
-    assert compute(session, period).control == {"control_customers": 120, "uplift": "4.2 %"}
-    assert asked == [(period.start, period.end)]
+
+    control = compute(session, period).control
+
+    assert control is not None
+    assert control == report_between(session, period.start, period.end)
+    group, rest = control.group, control.rest
+    assert (group.recipients, group.buyers, group.receipts, group.amount) == (4, 2, 3, Decimal("180.00"))
+    assert (rest.recipients, rest.buyers, rest.receipts, rest.amount) == (6, 3, 4, Decimal("460.00"))
+    assert (group.conversion, rest.conversion) == (0.5, 0.5)
+    assert (group.revenue_per_customer, rest.revenue_per_customer) == (Decimal("45.00"), Decimal("76.67"))
+    assert control.incremental_amount == Decimal("190.00")  # 460 − 6 × 45
+    assert rest.comparison is not None
+
+
+def test_the_global_control_group_block_survives_the_snapshot(session: Session) -> None:
+    global_control_group(session)
+    snapshot = dashboard_service.recompute(session, "last-3", now=NOW)
+    assert snapshot.data["control"]["group"]["recipients"] == 4  # the report's JSON
+    control = dashboard_service.data(snapshot).control
+    period = parse_period("last-3", ZONE, TODAY)
+    assert control == report_between(session, period.start, period.end)
+
+
+def test_a_group_without_members_in_the_period_leaves_the_block_empty(session: Session) -> None:
+    global_control_group(session)
+    assert compute(session, parse_period("2026-01:2026-02", ZONE, TODAY)).control is None

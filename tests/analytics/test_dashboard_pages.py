@@ -4,9 +4,8 @@ stored snapshot, and the recomputation on demand (the job writes the snapshot, t
 from __future__ import annotations
 
 import html
+import json
 import re
-import sys
-import types
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,10 +16,10 @@ import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smartcomm.analytics.dashboard import GLOBAL_CONTROL_MODULE
 from smartcomm.analytics.tasks import recompute_dashboard, recompute_on_schedule
 from smartcomm.models import DashboardSnapshot
 from tests.analytics.fixtures import NOW, base
+from tests.analytics.test_dashboard_figures import global_control_group
 from tests.conftest import UIClient
 from tests.factories import make_user
 
@@ -99,7 +98,7 @@ def test_the_page_shows_the_stored_figures_with_links_to_the_customers(
     assert re.search(r'data-kpi="customers".*?data-value>6<', page, re.S)
     assert re.search(r'data-kpi="buyers".*?data-value>4<', page, re.S)
     assert 'id="chart-base"' in page and 'id="chart-sales"' in page and 'id="dashboard-data"' in page
-    assert "Global control group not enabled" in page and 'href="/settings/global-control-group"' in page
+    assert "Global control group not enabled" in page and 'href="/settings/global-control"' in page
     row = re.search(r'<tr data-bucket="months0">.*?</tr>', page, re.S)
     assert row is not None and ">2</a>" in row.group(0)
     link = re.search(r'<tr data-bucket="months0">.*?href="([^"]+)"', page, re.S)
@@ -203,12 +202,20 @@ def test_the_schedule_recomputes_the_preset_periods_once_the_interval_has_passed
 
 
 def test_the_global_control_group_block_shows_its_figures_once_there(
-    client: UIClient, session: Session, now: None, monkeypatch: pytest.MonkeyPatch
+    client: UIClient, session: Session, now: None
 ) -> None:
-    module = types.ModuleType(GLOBAL_CONTROL_MODULE)
-    module.global_control_effect = lambda *_args: {"control_customers": 120}  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, GLOBAL_CONTROL_MODULE, module)
-    computed(session)
+    global_control_group(session)
+    session.commit()
+    recompute_dashboard.call_local("last-3")
     page = signed_in(client, session, "analyst").get("/dashboard?period=last-3").text
-    assert "data-control" in page and "Control customers" in page and ">120<" in page
-    assert "Global control group not enabled" not in page
+    block = page[page.index('id="block-control"') :]
+    assert "data-control" in block and "Global control group not enabled" not in page
+    words = text_of(block)
+    assert "Members in the group 4 of 10 customers" in words
+    assert "Incremental revenue +190.00 ₽ not significant yet" in words
+    assert "Revenue per customer, rest 76.67 ₽ group: 45.00 ₽" in words
+    assert "Conversion, rest 50.0 % group: 50.0 %" in words
+    assert 'data-cell="control:buyers">2<' in block and 'data-cell="main:buyers">3<' in block
+    chart = json.loads(html.unescape(re.search(r'id="dashboard-data">(.*?)</script>', page, re.S)[1]))
+    assert chart["control"]["conversion"] == [50.0, 50.0]
+    assert chart["control"]["revenue"] == [45.0, 76.67]

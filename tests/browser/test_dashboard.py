@@ -10,24 +10,32 @@ from datetime import timedelta
 from playwright.sync_api import Page, expect
 
 from smartcomm.analytics.dashboard import dashboard_service
+from smartcomm.control_groups.service import global_control_service
 from smartcomm.customers.repository import CustomerRepository
 from smartcomm.kit.db import Database
 from smartcomm.kit.time import utcnow
 from tests.analytics.fixtures import attribute, calculation
 from tests.attribution.helpers import make_customer, make_receipt
 from tests.browser.conftest import check_layout, sign_in, snapshot
+from tests.control_groups.helpers import ACTOR, enable
 
 CHARTS = ("chart-base", "chart-returning", "chart-rfm", "chart-repeat", "chart-sales")
 CHART_DRAWN = "(id) => Boolean(window.Chart && window.Chart.getChart(document.getElementById(id)))"
 CHANNELS = ("email", "sms", "push", "viber")
 
 
-def seed(database: Database) -> None:
+def seed(database: Database, group: bool = False) -> None:
     """Sixty customers buying over fourteen months (some never), a third of the recent receipts attributed
-    to a communication, and a monthly RFM calculation; then the dashboard computed as the worker would."""
+    to a communication, and a monthly RFM calculation; then the dashboard computed as the worker would.
+    With `group`, every sixth customer is in the global control group since a year ago."""
     rng, now = random.Random(7), utcnow()
     with database.session() as session:
         people = [make_customer(session) for _ in range(60)]
+        if group:
+            year_ago = now - timedelta(days=365)
+            enable(session, source="file", now=year_ago)
+            listed = "\n".join(person.external_id for person in people[::6]).encode()
+            global_control_service.upload(session, ACTOR, "group.csv", listed, now=year_ago)
         for person in people[:52]:
             for _ in range(rng.choice((1, 1, 2, 3, 5))):
                 when = now - timedelta(days=rng.uniform(0, 420))
@@ -58,7 +66,7 @@ def test_an_analyst_lands_on_the_dashboard_and_reads_its_tables(
     sign_in(page, *staff("analyst"))
     look_at_the_dashboard(page, "dashboard-en")
     expect(page.locator("h2.page-title")).to_have_text("Summary dashboard")
-    expect(page.locator("#control-disabled a")).to_have_attribute("href", "/settings/global-control-group")
+    expect(page.locator("#control-disabled a")).to_have_attribute("href", "/settings/global-control")
 
     card = page.locator("#block-base")
     expect(card.locator("[data-part=table]")).to_be_hidden()
@@ -100,3 +108,19 @@ def test_the_dashboard_in_russian_with_another_period(page: Page, staff, live_da
     expect(card.locator("tbody tr")).to_have_count(6)
     expect(card.locator("tbody tr").first).to_contain_text("%")
     snapshot(page, "dashboard-ru-6-months")
+
+
+def test_the_effect_of_all_communications_with_a_global_control_group(
+    page: Page, staff, live_database: Database
+) -> None:
+    seed(live_database, group=True)
+    sign_in(page, *staff("analyst"))
+    look_at_the_dashboard(page, "dashboard-en-control")
+    page.wait_for_function(CHART_DRAWN, arg="chart-control", timeout=15_000)
+    card = page.locator("#block-control")
+    expect(card.locator('[data-card="members"] [data-value]')).to_have_text("10")
+    expect(page.locator("#control-disabled")).to_have_count(0)
+    card.locator("[data-show=table]").click()
+    expect(card.locator('[data-cell="control:recipients"]')).to_have_text("10")
+    expect(card.locator('[data-cell="main:recipients"]')).to_have_text("50")
+    check_layout(page)

@@ -8,15 +8,14 @@ Blocks, each over the period (calendar months in the project time zone, the last
 - repeat purchases: per month, the share of its buyers with two receipts or more in the period so far;
 - assisted against regular sales per month and per channel: assisted = a receipt attributed to a
   communication (the credited last touch), nothing else;
-- the effect of all communications: the global control group against everyone else, when that module
-  is installed and switched on.
+- the effect of all communications: the global control group against the rest of the base, when the
+  group had members in the period.
 
 The page never computes: the worker does, on a schedule and on demand, and stores one snapshot per period.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from smartcomm.analytics.dashboard_repository import ChannelSales, DashboardRepository
+from smartcomm.analytics.global_control import GlobalControlReport, report_between
 from smartcomm.kit.errors import FieldError, InvalidInput
 from smartcomm.kit.time import ensure_utc, start_of_day, to_zone, utcnow
 from smartcomm.models import DashboardSnapshot
@@ -37,8 +37,6 @@ from smartcomm.settings.service import settings_service
 ROLLING = "last-"
 PRESET_MONTHS = (3, 6, 12, 24)
 MAX_MONTHS = 36
-# The global control group lives in its own module (built separately); the block shows it once it exists.
-GLOBAL_CONTROL_MODULE = "smartcomm.analytics.global_control"
 ZERO = Decimal("0.00")
 
 
@@ -172,7 +170,7 @@ class DashboardData(BaseModel):
     repeat: list[RepeatMonth]
     sales: list[SalesMonth]
     channels: dict[str, Sales]  # assisted sales of the whole period by channel of the credited touch
-    control: dict[str, Any] | None  # the global control group's effect; None: not enabled
+    control: GlobalControlReport | None  # the global control group against the rest; None: no group
 
 
 # --- computing ----------------------------------------------------------------------------------------
@@ -231,18 +229,11 @@ def sales_months(rows: list[ChannelSales], period: Period) -> tuple[list[SalesMo
     return months, channels
 
 
-def global_control_effect(session: Session, start: datetime, end: datetime) -> dict[str, Any] | None:
-    """The global control group against everyone else, from its own module when installed; None when that
-    module is absent or the group is not enabled (the block then says how to turn it on)."""
-    try:
-        module = importlib.import_module(GLOBAL_CONTROL_MODULE)
-    except ImportError:
-        return None
-    effect = module.global_control_effect(session, start, end)
-    if effect is None:
-        return None
-    dumped = effect.model_dump(mode="json") if hasattr(effect, "model_dump") else dict(effect)
-    return dict(dumped)
+def global_control_effect(session: Session, start: datetime, end: datetime) -> GlobalControlReport | None:
+    """The global control group against the rest of the base over the period; None when the group had no
+    member in it (not enabled, or not drawn yet: the block then says how to turn it on)."""
+    found = report_between(session, start, end)
+    return found if found.group.recipients > 0 else None
 
 
 def compute(session: Session, period: Period) -> DashboardData:

@@ -48,7 +48,11 @@ def default_period(today: date) -> tuple[date, date]:
 
 def report(session: Session, first: date, last: date, zone: str) -> GlobalControlReport:
     """The group against the rest of the base over the days first…last (in the project time zone)."""
-    start, end = start_of_day(first, zone), end_of_day(last, zone)
+    return report_between(session, start_of_day(first, zone), end_of_day(last, zone))
+
+
+def report_between(session: Session, start: datetime, end: datetime) -> GlobalControlReport:
+    """The group against the rest of the base over purchases in [start, end)."""
     members = _members(start, end)
     group = _sample(session, members, start, end)
     rest = _sample(session, _rest(members), start, end)

@@ -33,6 +33,7 @@ from smartcomm.kit.jobs import queue_after_commit
 from smartcomm.kit.time import ensure_utc
 from smartcomm.web.deps import requires
 from smartcomm.web.forms import PostedForm
+from smartcomm.web.routes.global_control import report_chart
 from smartcomm.web.templating import flash, redirect, render
 
 router = APIRouter(prefix="/dashboard")
@@ -184,6 +185,8 @@ def _chart(data: DashboardData, buckets: list[Any], returning: list[Any], months
                 {"key": c, "label": _channel_label(c), "amounts": _amounts(data, c)} for c in channels
             ],
         },
+        # The global control group against the rest: the bars of its settings page.
+        "control": report_chart(data.control) if data.control else None,
     }
 
 

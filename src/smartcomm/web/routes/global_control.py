@@ -124,7 +124,7 @@ def _page(
         "strata": STRATA,
         "draws": global_control_service.draws(session),
         "report": found,
-        "chart": _chart(found),
+        "chart": report_chart(found),
         "period": period,
     }
     return render(request, "settings/global_control.html", context, status_code=status)
@@ -155,8 +155,9 @@ def _refused(current: GlobalControlSettings, values: dict[str, Any]) -> FormErro
     return {}
 
 
-def _chart(found: GlobalControlReport) -> dict[str, Any]:
-    """The bars of the report: conversion (%) and revenue per customer of the group and of the rest."""
+def report_chart(found: GlobalControlReport) -> dict[str, Any]:
+    """The bars of the report: conversion (%) and revenue per customer of the group and of the rest (the
+    dashboard's block draws the same)."""
     rows = (found.group, found.rest)
     return {
         "labels": [str(lazy("Global control group")), str(lazy("Rest of the base"))],

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  var BLUE = "#206bc4", GREEN = "#2fb344", RED = "#d63939", GREY = "#c8d1dc", AZURE = "#4299e1";
+  var BLUE = "#206bc4", GREEN = "#2fb344", RED = "#d63939", GREY = "#c8d1dc", AZURE = "#4299e1", PURPLE = "#ae3ec9";
   // The channels' colours, as the swatches of the channel table (dashboard.css) show them.
   var CHANNEL_COLOURS = { email: "#206bc4", sms: "#2fb344", viber: "#ae3ec9", push: "#f59f00" };
   var language = document.documentElement.lang || "en";
@@ -146,6 +146,38 @@
     });
   }
 
+  // The global control group against the rest of the base: conversion and revenue per customer, each on
+  // its own axis (the bars of the group's settings page).
+  function drawControl(data) {
+    var control = data.control;
+    if (!control) { return; }
+    var money = new Intl.NumberFormat(language, { maximumFractionDigits: 2 });
+    var options = base();
+    options.scales = {
+      x: { grid: { display: false } },
+      conversion: { position: "left", beginAtZero: true, title: { display: true, text: control.conversion_label },
+                    ticks: { callback: function (v) { return number.format(v) + " %"; } } },
+      revenue: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false },
+                 title: { display: true, text: control.revenue_label },
+                 ticks: { callback: function (v) { return compact.format(v); } } }
+    };
+    options.plugins.tooltip.callbacks.label = function (item) {
+      var value = item.dataset.yAxisID === "conversion" ? number.format(item.parsed.y) + " %" : money.format(item.parsed.y);
+      return item.dataset.label + ": " + value;
+    };
+    draw("chart-control", {
+      type: "bar",
+      data: {
+        labels: control.labels,
+        datasets: [
+          { label: control.conversion_label, data: control.conversion, yAxisID: "conversion", backgroundColor: AZURE, borderRadius: 4, maxBarThickness: 56 },
+          { label: control.revenue_label, data: control.revenue, yAxisID: "revenue", backgroundColor: PURPLE, borderRadius: 4, maxBarThickness: 56 }
+        ]
+      },
+      options: options
+    });
+  }
+
   // The chart/table switch of every card.
   function switches() {
     document.querySelectorAll(".sc-dash-switch [data-show]").forEach(function (button) {
@@ -170,6 +202,7 @@
     drawRfm(data);
     drawRepeat(data);
     drawSales(data);
+    drawControl(data);
   }
 
   // Deferred after Chart.js, so the document is parsed and the library loaded when this runs.
