@@ -85,7 +85,9 @@ def test_the_matrix_matches_the_product_roles() -> None:
     assert all(ROLE_PERMISSIONS[role] - admin <= ROLE_PERMISSIONS[Role.API] for role in Role)
     assert not any(p.startswith("settings") or p == "users.manage" for p in ROLE_PERMISSIONS[Role.ANALYST])
     assert ROLE_PERMISSIONS[Role.API] == {
-        p for p in ROLE_PERMISSIONS[Role.API] if p.startswith(("api.", "mailings.", "campaigns."))
+        p
+        for p in ROLE_PERMISSIONS[Role.API]
+        if p.startswith(("api.", "mailings.", "campaigns.", "control_groups."))
     }
 
 
@@ -122,6 +124,21 @@ def test_a_marketer_edits_campaigns_and_a_senior_marketer_activates_them() -> No
         Role.API,
     }
     assert holding(Permission.CAMPAIGNS_VIEW) == holding(Permission.CAMPAIGNS_EDIT) | {Role.ANALYST}
+
+
+def test_marketers_run_the_global_control_group_and_an_analyst_reads_it() -> None:
+    def holding(permission: Permission) -> set[Role]:
+        return {role for role, granted in ROLE_PERMISSIONS.items() if permission in granted}
+
+    assert holding(Permission.CONTROL_GROUPS_EDIT) == {
+        Role.ADMINISTRATOR,
+        Role.SENIOR_MARKETER,
+        Role.MARKETER,
+        Role.API,
+    }
+    assert holding(Permission.CONTROL_GROUPS_VIEW) == holding(Permission.CONTROL_GROUPS_EDIT) | {Role.ANALYST}
+    # Marketers reach it without the administrators' settings.
+    assert Permission.SETTINGS_VIEW not in ROLE_PERMISSIONS[Role.MARKETER]
 
 
 def is_refused_ui(response) -> bool:

@@ -31,6 +31,7 @@ MENUS = {
         "Polls",
         "Messages",
         "Templates",
+        "Settings",  # with the global control group only
     ],
     "marketer": [
         "Summary",
@@ -41,6 +42,7 @@ MENUS = {
         "Polls",
         "Messages",
         "Templates",
+        "Settings",  # with the global control group only
     ],
     "analyst": [
         "Summary",
@@ -51,6 +53,7 @@ MENUS = {
         "Polls",
         "Messages",
         "Templates",
+        "Settings",  # with the global control group only
     ],
     "designer": ["Templates", "Settings"],
     "operator": ["Customers", "Messages"],
@@ -104,6 +107,9 @@ def test_admin_creates_a_marketer_who_signs_in_and_history_shows_it(page: Page, 
     sign_in(page, "maxim@example.com", password)
     expect(page.locator("#user-menu")).to_contain_text("Maxim Marketer")
     assert menu_sections(page) == MENUS["marketer"]
+    # Settings holds the global control group alone for a Marketer: none of the administrators' pages.
+    expect(page.locator('#main-menu a[href="/settings/global-control"]')).not_to_have_count(0)
+    expect(page.locator('#main-menu a[href="/settings/general"]')).to_have_count(0)
     page.goto("/settings/users")
     expect(page.locator("#error-page")).to_contain_text("Access denied")
     check_layout(page)

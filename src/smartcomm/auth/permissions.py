@@ -80,6 +80,10 @@ class Permission(StrEnum):
     # Awarding points and asking the loyalty system for bonuses by hand on a customer's profile (Senior
     # marketers): both give customers something of value.
     LOYALTY_OPERATE = "loyalty.operate"
+    # The global control group (Settings → Global control group): seeing its settings, draws and report;
+    # and changing how it is formed, drawing it now and uploading it (marketers run effect measurement).
+    CONTROL_GROUPS_VIEW = "control_groups.view"
+    CONTROL_GROUPS_EDIT = "control_groups.edit"
     SETTINGS_VIEW = "settings.view"
     SETTINGS_EDIT = "settings.edit"
     USERS_MANAGE = "users.manage"
@@ -113,6 +117,8 @@ _MARKETER = frozenset(
         Permission.PROMOCODES_EDIT,
         Permission.POLLS_VIEW,
         Permission.POLLS_EDIT,
+        Permission.CONTROL_GROUPS_VIEW,
+        Permission.CONTROL_GROUPS_EDIT,
     }
 )
 
@@ -137,6 +143,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CAMPAIGNS_VIEW,
             Permission.PROMOCODES_VIEW,
             Permission.POLLS_VIEW,
+            Permission.CONTROL_GROUPS_VIEW,
         }
     ),
     Role.DESIGNER: frozenset(
@@ -152,8 +159,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     # Integrations read and write through the API; they may also prepare and launch mailings (an ERP or a
-    # CMS starting a campaign) and build and activate trigger campaigns, which the staff roles do in the
-    # interface.
+    # CMS starting a campaign), build and activate trigger campaigns, and form the global control group
+    # (read its report, change its settings, draw or upload it), which the staff roles do in the interface.
     Role.API: frozenset(
         {
             Permission.API_READ,
@@ -164,6 +171,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CAMPAIGNS_VIEW,
             Permission.CAMPAIGNS_EDIT,
             Permission.CAMPAIGNS_ACTIVATE,
+            Permission.CONTROL_GROUPS_VIEW,
+            Permission.CONTROL_GROUPS_EDIT,
         }
     ),
 }

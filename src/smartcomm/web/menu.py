@@ -134,7 +134,9 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem(lazy("Channels"), "/settings/channels", Permission.SETTINGS_VIEW),
             MenuItem(lazy("Design"), "/settings/design", Permission.DESIGN_EDIT),
             MenuItem(lazy("Watchers"), "/settings/watchers", Permission.SETTINGS_VIEW),
-            MenuItem(lazy("Global control group"), "/settings/global-control", Permission.SETTINGS_VIEW),
+            MenuItem(
+                lazy("Global control group"), "/settings/global-control", Permission.CONTROL_GROUPS_VIEW
+            ),
             MenuItem(lazy("Users"), "/settings/users", Permission.USERS_MANAGE),
             MenuItem(lazy("Action history"), "/settings/history", Permission.AUDIT_VIEW),
         ),

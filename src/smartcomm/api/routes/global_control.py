@@ -22,8 +22,8 @@ from smartcomm.settings.service import settings_service
 
 router = APIRouter(tags=["Global control group"])
 
-Reader = Annotated[Principal, Depends(api_requires(Permission.API_READ))]
-Writer = Annotated[Principal, Depends(api_requires(Permission.API_WRITE))]
+Reader = Annotated[Principal, Depends(api_requires(Permission.CONTROL_GROUPS_VIEW))]
+Writer = Annotated[Principal, Depends(api_requires(Permission.CONTROL_GROUPS_EDIT))]
 
 
 @router.get("/global-control", response_model=GlobalControlStatus)

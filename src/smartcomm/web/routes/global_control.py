@@ -1,5 +1,8 @@
 """Settings → Global control group: how the group is formed, drawing or uploading it now, its draws, and
-the group against the rest of the base over a period."""
+the group against the rest of the base over a period.
+
+Marketers run it (`control_groups.view` / `control_groups.edit`), not only administrators: the page stays
+under Settings, which shows to a user who may open any of its entries."""
 
 from __future__ import annotations
 
@@ -25,8 +28,8 @@ from smartcomm.web.forms import FormErrors, PostedForm, rejected
 from smartcomm.web.templating import flash, redirect, render
 
 router = APIRouter(prefix="/settings/global-control")
-Viewer = Annotated[Principal, Depends(requires(Permission.SETTINGS_VIEW))]
-Editor = Annotated[Principal, Depends(requires(Permission.SETTINGS_EDIT))]
+Viewer = Annotated[Principal, Depends(requires(Permission.CONTROL_GROUPS_VIEW))]
+Editor = Annotated[Principal, Depends(requires(Permission.CONTROL_GROUPS_EDIT))]
 URL = "/settings/global-control"
 SETTINGS_FIELDS = ("enabled", "source", "percent", "cap", "months", "strata")
 
