@@ -67,7 +67,8 @@ def test_a_marketer_reads_the_orders_and_filters_them(page: Page, staff, live_da
     seed(live_database)
     email, password = staff("marketer")
     sign_in(page, email, password)
-    page.click('#main-menu a[href="/orders"]')  # the Customers section is open on the landing page
+    page.click("#main-menu [data-section=customers] > .nav-link")  # the section opens in the menu
+    page.click('#main-menu a[href="/orders"]')
     expect(page).to_have_url(re.compile(r"/orders$"))
 
     expect(page.locator('[data-total="orders"]')).to_have_text("3")
