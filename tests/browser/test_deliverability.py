@@ -4,11 +4,12 @@ Russian: the domain check against a DNS server on loopback, the rate charts, and
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from smartcomm.campaigns.engine import project_zone
 from smartcomm.config import config
 from smartcomm.kit.db import Database
 from smartcomm.kit.time import utcnow
@@ -28,14 +29,18 @@ WORDS = {
 
 
 def sent_e_mail(live_database: Database) -> None:
-    """Two days of e-mail: 200 sent with 3 hard bounces yesterday, 150 clean today."""
+    """Two days of e-mail: 200 sent with 3 hard bounces yesterday, 150 clean today (project days: in the
+    evening UTC, Moscow's day has already turned)."""
     now = utcnow()
     with live_database.session() as session:
+        zone = project_zone(session)
+        midnight = datetime.combine(now.astimezone(zone).date(), time(), zone).astimezone(UTC)
+        today, yesterday = max(midnight, now - timedelta(minutes=5)), midnight - timedelta(hours=12)
         customer = Customer(external_id="R-1", email="reader@example.com", email_valid=True)
         session.add(customer)
         session.flush()
         for index in range(350):
-            when = now - timedelta(days=1) if index < 200 else now - timedelta(minutes=5)
+            when = yesterday if index < 200 else today
             bounced = index < 3
             session.add(
                 Message(

@@ -6,12 +6,13 @@ Marketer reads both cards without the buttons."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import insert
 
+from smartcomm.campaigns.engine import project_zone
 from smartcomm.kit.db import Database
 from smartcomm.kit.time import utcnow
 from smartcomm.loyalty.schemas import Source
@@ -36,8 +37,8 @@ class Seeded:
 def seed(database: Database, loyalty_url: str) -> Seeded:
     """Olga: 1,250.50 bonuses, 120 expiring in 3 days and 80 in 40 days, 40 welcome points, and an accrual
     the loyalty system refused to the last attempt."""
-    today = date.today()
     with database.session() as session:
+        today = utcnow().astimezone(project_zone(session)).date()  # the page counts the project's days
         connect(session, loyalty_url)
         olga = make_customer(session, first_name="Olga", last_name="Smirnova").id
         portions = [("120", today + timedelta(days=3)), ("80", today + timedelta(days=40))]
