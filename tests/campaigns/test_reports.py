@@ -126,7 +126,9 @@ def test_a_period_narrows_what_happened_in_it_but_not_what_stands_now(session: S
     with time_machine.travel(utcnow() + timedelta(days=5), tick=False):
         buy(session, late, when=utcnow() - H)
         engine.advance()
-        today = utcnow().date()
+        today = (
+            utcnow().astimezone(engine.project_zone(session)).date()
+        )  # the report's days are the project's
     days_before = campaign_report_service.report(session, campaign.id, date_to=today - timedelta(days=1))
     only_today = campaign_report_service.report(session, campaign.id, date_from=today, date_to=today)
 

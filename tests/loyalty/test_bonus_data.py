@@ -5,12 +5,14 @@ nothing. The profile shows them."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartcomm.kit.time import utcnow
 from smartcomm.models import AuditEntry, LoyaltyAccount
 from tests.api.conftest import ApiClient
 from tests.conftest import UIClient
@@ -18,7 +20,7 @@ from tests.loyalty.conftest import changed_customers, counts, member
 from tests.loyalty.data import give_bonuses
 
 URL = "/api/v1/customers"
-TODAY = date.today()
+TODAY = utcnow().astimezone(ZoneInfo("Europe/Moscow")).date()  # the project's day (its default time zone)
 
 
 def day(offset: int) -> str:
